@@ -1,0 +1,39 @@
+import type { Traits } from './traits.js';
+
+export type TouchpointType = 'form' | 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+
+export type ConsentRecord = {
+  formId: string;
+  version: string;
+  text: string;
+  givenAt: string;
+  marketing: boolean;
+};
+
+export type Identities = { email?: string; userId?: string; anonymousId?: string };
+
+/** One thing a person did, as stored: everything a scorer or a timeline needs, nothing that needs parsing again. */
+export type Touchpoint = {
+  eventId: string;
+  type: TouchpointType;
+  /** `form:<formId>` or `source:<sourceId>` */
+  source: string;
+  /** Event name, page name or form id. */
+  name?: string;
+  occurredAt: string;
+  receivedAt: string;
+  properties: Record<string, unknown>;
+  propertiesTruncated?: boolean;
+  traits?: Traits;
+  consent?: ConsentRecord;
+  page?: { url?: string; path?: string; referrer?: string; title?: string };
+  utm?: Record<string, string>;
+};
+
+/** What a capture path hands to the store: who (identities), what (touchpoint), and how to dedupe it. */
+export type Capture = {
+  identities: Identities;
+  touchpoint: Touchpoint;
+  /** Scope and id of the at-most-once marker, e.g. (`src:<sourceId>`, messageId). */
+  dedup: { scope: string; id: string; ttlSeconds: number };
+};

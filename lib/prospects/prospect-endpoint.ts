@@ -1,0 +1,74 @@
+import type { z } from 'zod';
+import { requireScope } from '../http/auth.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { notFound } from '../http/errors.js';
+import { type HttpRequest, pathParameter, queryParameters } from '../http/request.js';
+import { type HttpResponse, json } from '../http/response.js';
+import { parseInput } from '../http/validate.js';
+import { getAlias, getProfile, type ProspectProfile, queryTimeline } from '../store/prospects.js';
+import { emailHash } from './identity.js';
+import { prospectIdSchema, prospectLookupQuerySchema, timelineQuerySchema } from './prospect-schemas.js';
+import { followMerges } from './record-capture.js';
+
+/** GET /v1/prospects/{id} and GET /v1/prospects?email= */
+export async function handleGetProspect(event: HttpRequest): Promise<HttpResponse> {
+  requireScope(event, 'prospects:read');
+  const id = pathParameter(event, 'id');
+  const query = queryParameters(event);
+  let prospectId: string | undefined;
+  let paging: z.infer<typeof timelineQuerySchema>;
+  if (id !== undefined) {
+    const parsedId = prospectIdSchema.safeParse(id);
+    if (!parsedId.success) throw notFound('No such prospect');
+    paging = parseInput(timelineQuerySchema, query, 'query');
+    prospectId = parsedId.data;
+  } else {
+    const lookup = parseInput(prospectLookupQuerySchema, query, 'query');
+    paging = lookup;
+    prospectId = await getAlias({ kind: 'email', value: emailHash(lookup.email) });
+    if (!prospectId) throw notFound('No prospect has that email address');
+  }
+  const resolvedId = await followMerges(prospectId);
+  const profile = await getProfile(resolvedId);
+  if (!profile) throw notFound('No such prospect');
+
+  const startKey = paging.cursor ? decodeCursor(paging.cursor, `timeline:${resolvedId}`) : undefined;
+  const page = await queryTimeline(resolvedId, { limit: paging.limit, ...(startKey ? { startKey } : {}) });
+  return json(200, {
+    ...presentProfile(profile),
+    ...(resolvedId !== prospectId ? { mergedFrom: prospectId } : {}),
+    timeline: {
+      items: page.items.map(({ prospectId: _id, ...touchpoint }) => touchpoint),
+      ...(page.lastKey ? { nextCursor: encodeCursor(page.lastKey, `timeline:${resolvedId}`) } : {}),
+    },
+  });
+}
+
+export function presentProfile(profile: ProspectProfile) {
+  const { prospectId, createdAt, updatedAt, lastReceivedAt, known, consent, userId, anonymousIds } = profile;
+  const traits = {
+    email: profile.email,
+    firstName: profile.firstName,
+    lastName: profile.lastName,
+    name: profile.name,
+    company: profile.company,
+    domain: profile.domain,
+    title: profile.title,
+    phone: profile.phone,
+    employees: profile.employees,
+    industry: profile.industry,
+    country: profile.country,
+    timezone: profile.timezone,
+    website: profile.website,
+  };
+  return {
+    prospectId,
+    lifecycle: known ? 'prospect' : 'visitor',
+    traits: Object.fromEntries(Object.entries(traits).filter(([, value]) => value !== undefined)),
+    consent: consent ?? null,
+    identities: { userId: userId ?? null, anonymousIds: [...(anonymousIds ?? [])].sort() },
+    createdAt,
+    updatedAt,
+    lastReceivedAt: lastReceivedAt ?? null,
+  };
+}

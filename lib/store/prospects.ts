@@ -1,0 +1,392 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { ConsentRecord, Touchpoint } from '../capture/touchpoint.js';
+import type { Traits } from '../capture/traits.js';
+import { documents, tableName } from './client.js';
+import { type IdentityKind, keys, type TableKey } from './keys.js';
+
+export type IdentityRef = { kind: IdentityKind; value: string };
+
+export type ProspectProfile = Traits & {
+  prospectId: string;
+  createdAt: string;
+  updatedAt: string;
+  lastReceivedAt?: string;
+  known?: boolean;
+  emailHash?: string;
+  userId?: string;
+  anonymousIds?: Set<string>;
+  /** The latest consent given; each consent's full proof is the form touchpoint that carried it. */
+  consent?: ConsentRecord;
+  mergedInto?: string;
+  mergeCompletedAt?: string;
+};
+
+/** Profile attributes that hold traits; a merge folds them and only them. */
+const TRAIT_ATTRIBUTES = [
+  'email',
+  'firstName',
+  'lastName',
+  'name',
+  'company',
+  'domain',
+  'title',
+  'phone',
+  'employees',
+  'industry',
+  'country',
+  'timezone',
+  'website',
+  'message',
+] as const satisfies readonly (keyof Traits)[];
+
+export type WriteTouchpointInput = {
+  prospectId: string;
+  touchpoint: Touchpoint;
+  identities: IdentityRef[];
+  /** What each identity alias must point to now for the write to go ahead: a prospect id, or null for "absent". */
+  expectedAliases: 'absent-or-target' | Map<string, string | null>;
+  userId?: string;
+  emailHash?: string;
+  dedup: { key: TableKey; expiresAt: number };
+  now: Date;
+};
+
+export type WriteOutcome =
+  | { status: 'written' }
+  | { status: 'duplicate' }
+  | { status: 'conflict'; reason: 'identity' | 'merged' };
+
+export function identityKeyString(identity: IdentityRef): string {
+  return keys.identity(identity.kind, identity.value).PK;
+}
+
+/**
+ * Writes one touchpoint and everything that must change with it in one transaction: the dedup marker,
+ * the touchpoint, the profile and the identity aliases. Either all of it happens once, or none of it.
+ */
+export async function writeTouchpoint(input: WriteTouchpointInput): Promise<WriteOutcome> {
+  const { prospectId, touchpoint, now } = input;
+  const nowIso = now.toISOString();
+  const profileKey = keys.prospectProfile(prospectId);
+  const profileUpdate = buildProfileUpdate(input);
+  const transactItems: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+    {
+      Put: {
+        TableName: tableName,
+        Item: { ...input.dedup.key, entity: 'dedup', prospectId, expiresAt: input.dedup.expiresAt },
+        ConditionExpression: 'attribute_not_exists(PK) OR expiresAt < :nowSeconds',
+        ExpressionAttributeValues: { ':nowSeconds': Math.floor(now.getTime() / 1000) },
+      },
+    },
+    {
+      Put: {
+        TableName: tableName,
+        Item: touchpointItem(prospectId, touchpoint),
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    },
+    {
+      Update: {
+        TableName: tableName,
+        Key: profileKey,
+        UpdateExpression: profileUpdate.expression,
+        ConditionExpression: 'attribute_not_exists(mergedInto)',
+        ExpressionAttributeNames: profileUpdate.names,
+        ExpressionAttributeValues: profileUpdate.values,
+      },
+    },
+    ...input.identities.map((identity) => {
+      const expected =
+        input.expectedAliases === 'absent-or-target' ? prospectId : input.expectedAliases.get(identityKeyString(identity));
+      return {
+        Put: {
+          TableName: tableName,
+          Item: { ...keys.identity(identity.kind, identity.value), entity: 'identity', kind: identity.kind, prospectId, updatedAt: nowIso },
+          ConditionExpression: expected ? 'attribute_not_exists(PK) OR prospectId = :expected' : 'attribute_not_exists(PK)',
+          ...(expected ? { ExpressionAttributeValues: { ':expected': expected } } : {}),
+        },
+      };
+    }),
+  ];
+  try {
+    await documents.send(new TransactWriteCommand({ TransactItems: transactItems }));
+    return { status: 'written' };
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const reasons = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
+    if (reasons[0] === 'ConditionalCheckFailed' || reasons[1] === 'ConditionalCheckFailed') return { status: 'duplicate' };
+    if (reasons[2] === 'ConditionalCheckFailed') return { status: 'conflict', reason: 'merged' };
+    if (reasons.slice(3).includes('ConditionalCheckFailed')) return { status: 'conflict', reason: 'identity' };
+    // TransactionConflict: another writer touched the same items at the same moment; the caller retries.
+    if (reasons.includes('TransactionConflict')) return { status: 'conflict', reason: 'identity' };
+    throw error;
+  }
+}
+
+export function touchpointItem(prospectId: string, touchpoint: Touchpoint, extra: Record<string, unknown> = {}) {
+  const { properties, ...rest } = touchpoint;
+  // Properties are stored as JSON text: any shape the client sent round-trips, and DynamoDB's number and
+  // empty-value rules never reject an otherwise valid event.
+  return {
+    ...keys.touchpoint(prospectId, touchpoint.occurredAt, touchpoint.eventId),
+    entity: 'touchpoint',
+    prospectId,
+    ...rest,
+    properties: JSON.stringify(properties),
+    ...extra,
+  };
+}
+
+export function touchpointFromItem(item: Record<string, unknown>): Touchpoint & { prospectId: string } {
+  const { PK: _pk, SK: _sk, entity: _entity, properties, ...rest } = item;
+  return { ...(rest as Touchpoint & { prospectId: string }), properties: JSON.parse(String(properties ?? '{}')) };
+}
+
+function buildProfileUpdate(input: WriteTouchpointInput) {
+  const { touchpoint, now } = input;
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {
+    ':now': now.toISOString(),
+    ':id': input.prospectId,
+    ':entity': 'prospect',
+    ':receivedAt': touchpoint.receivedAt,
+  };
+  const sets = [
+    'entity = :entity',
+    'prospectId = :id',
+    'createdAt = if_not_exists(createdAt, :now)',
+    'updatedAt = :now',
+    'lastReceivedAt = :receivedAt',
+  ];
+  const adds: string[] = [];
+  let index = 0;
+  for (const [trait, value] of Object.entries(touchpoint.traits ?? {})) {
+    if (value === undefined) continue;
+    names[`#t${index}`] = trait;
+    values[`:t${index}`] = value;
+    sets.push(`#t${index} = :t${index}`);
+    index++;
+  }
+  if (input.userId || input.emailHash) {
+    values[':known'] = true;
+    sets.push('known = :known');
+  }
+  if (input.userId) {
+    values[':userId'] = input.userId;
+    sets.push('userId = :userId');
+  }
+  if (input.emailHash) {
+    values[':emailHash'] = input.emailHash;
+    sets.push('emailHash = :emailHash');
+  }
+  const anonymous = input.identities.filter((identity) => identity.kind === 'anon').map((identity) => identity.value);
+  if (anonymous.length) {
+    values[':anon'] = new Set(anonymous);
+    adds.push('anonymousIds :anon');
+  }
+  if (touchpoint.consent) {
+    values[':consent'] = touchpoint.consent;
+    sets.push('consent = :consent');
+  }
+  const expression = `SET ${sets.join(', ')}${adds.length ? ` ADD ${adds.join(', ')}` : ''}`;
+  return { expression, names: Object.keys(names).length ? names : undefined, values };
+}
+
+export async function getDedupProspect(key: TableKey): Promise<string | undefined> {
+  const result = await documents.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+  return result.Item?.prospectId as string | undefined;
+}
+
+export async function getProfile(prospectId: string, consistent = false): Promise<ProspectProfile | undefined> {
+  const result = await documents.send(
+    new GetCommand({ TableName: tableName, Key: keys.prospectProfile(prospectId), ConsistentRead: consistent }),
+  );
+  if (!result.Item) return undefined;
+  const { PK: _pk, SK: _sk, entity: _entity, ...profile } = result.Item;
+  return profile as ProspectProfile;
+}
+
+/** Current alias targets, keyed by identityKeyString. */
+export async function getAliases(identities: IdentityRef[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  if (!identities.length) return found;
+  let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
+    [tableName]: { Keys: identities.map((identity) => keys.identity(identity.kind, identity.value)), ConsistentRead: true },
+  };
+  while (request && Object.keys(request).length) {
+    const result = await documents.send(new BatchGetCommand({ RequestItems: request }));
+    for (const item of result.Responses?.[tableName] ?? []) found.set(item.PK as string, item.prospectId as string);
+    request = result.UnprocessedKeys as typeof request;
+  }
+  return found;
+}
+
+export async function getAlias(identity: IdentityRef): Promise<string | undefined> {
+  return (await getAliases([identity])).get(identityKeyString(identity));
+}
+
+export type TimelinePage = { items: (Touchpoint & { prospectId: string })[]; lastKey?: Record<string, unknown> };
+
+export async function queryTimeline(
+  prospectId: string,
+  options: { limit: number; startKey?: Record<string, unknown>; newestFirst?: boolean; consistent?: boolean },
+): Promise<TimelinePage> {
+  const result = await documents.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.prospectPartition(prospectId), ':prefix': keys.touchpointPrefix },
+      ScanIndexForward: !(options.newestFirst ?? true),
+      Limit: options.limit,
+      ExclusiveStartKey: options.startKey,
+      ConsistentRead: options.consistent ?? false,
+    }),
+  );
+  return {
+    items: (result.Items ?? []).map(touchpointFromItem),
+    ...(result.LastEvaluatedKey ? { lastKey: result.LastEvaluatedKey } : {}),
+  };
+}
+
+// ---- merges: an anonymous visitor's history joins the prospect they turn out to be ----
+
+/** Marks `loserId` as merged into `winnerId`; false when it is already merged elsewhere or gone. */
+export async function markMerged(loserId: string, winnerId: string, now: Date): Promise<boolean> {
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: keys.prospectProfile(loserId),
+        UpdateExpression: 'SET mergedInto = :winner, mergeStartedAt = if_not_exists(mergeStartedAt, :now)',
+        ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(mergedInto) OR mergedInto = :winner)',
+        ExpressionAttributeValues: { ':winner': winnerId, ':now': now.toISOString() },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** Moves every touchpoint of `fromId` into `toId`'s partition under the same sort key (idempotent). */
+export async function moveTouchpoints(fromId: string, toId: string): Promise<number> {
+  let moved = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const result = await documents.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.prospectPartition(fromId), ':prefix': keys.touchpointPrefix },
+        ConsistentRead: true,
+        Limit: 25,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    const items = result.Items ?? [];
+    if (items.length) {
+      await batchWrite(items.map((item) => ({ PutRequest: { Item: { ...item, PK: keys.prospectPartition(toId), prospectId: toId, mergedFrom: fromId } } })));
+      await batchWrite(items.map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } })));
+      moved += items.length;
+    }
+    startKey = result.LastEvaluatedKey;
+  } while (startKey);
+  return moved;
+}
+
+/** Fills the winner's missing traits and consent from the loser and takes over its identities. */
+export async function foldProfile(loser: ProspectProfile, winnerId: string, now: Date): Promise<boolean> {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':now': now.toISOString(), ':id': winnerId, ':entity': 'prospect' };
+  const sets = ['entity = :entity', 'prospectId = :id', 'createdAt = if_not_exists(createdAt, :now)', 'updatedAt = :now'];
+  const adds: string[] = [];
+  let index = 0;
+  const fill = (attribute: string, value: unknown) => {
+    if (value === undefined) return;
+    names[`#f${index}`] = attribute;
+    values[`:f${index}`] = value;
+    sets.push(`#f${index} = if_not_exists(#f${index}, :f${index})`);
+    index++;
+  };
+  for (const trait of TRAIT_ATTRIBUTES) fill(trait, loser[trait]);
+  fill('consent', loser.consent);
+  fill('userId', loser.userId);
+  fill('emailHash', loser.emailHash);
+  if (loser.known) fill('known', true);
+  if (loser.anonymousIds?.size) {
+    values[':anon'] = loser.anonymousIds;
+    adds.push('anonymousIds :anon');
+  }
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: keys.prospectProfile(winnerId),
+        UpdateExpression: `SET ${sets.join(', ')}${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
+        ConditionExpression: 'attribute_not_exists(mergedInto)',
+        ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** Points an alias at `toId` if it still points at `fromId`. */
+export async function repointAlias(identity: IdentityRef, fromId: string, toId: string, now: Date): Promise<void> {
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: keys.identity(identity.kind, identity.value),
+        UpdateExpression: 'SET prospectId = :to, updatedAt = :now',
+        ConditionExpression: 'prospectId = :from',
+        ExpressionAttributeValues: { ':to': toId, ':from': fromId, ':now': now.toISOString() },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+/** What remains of a merged profile: a forwarding address without personal data. */
+export async function finishMerge(loserId: string, now: Date): Promise<void> {
+  const removed = [...TRAIT_ATTRIBUTES, 'consent', 'userId', 'emailHash', 'anonymousIds'];
+  const names = Object.fromEntries(removed.map((attribute, index) => [`#r${index}`, attribute]));
+  await documents.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: keys.prospectProfile(loserId),
+      UpdateExpression: `SET mergeCompletedAt = :now REMOVE ${Object.keys(names).join(', ')}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':now': now.toISOString() },
+    }),
+  );
+}
+
+async function batchWrite(requests: Record<string, unknown>[]): Promise<void> {
+  let pending: Record<string, unknown>[] | undefined = requests;
+  for (let attempt = 0; pending?.length; attempt++) {
+    if (attempt > 8) throw new Error('BatchWrite left unprocessed items after retries');
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 10));
+    const result = await documents.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending as never } }));
+    pending = result.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined;
+  }
+}
+
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}

@@ -1,0 +1,205 @@
+/**
+ * `npm start`: the whole system on one machine, no AWS account. DynamoDB Local (unless DYNAMODB_ENDPOINT is
+ * set), the table and example config, every HTTP route on PORT, the Lambda Invoke API on LAMBDA_PORT, and an
+ * example marketing site on SITE_PORT (a different origin, as a real site would be).
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { apiGatewayEvent, type LambdaHandler, lambdaContext, toHttpResult } from './local/api-gateway.js';
+import { type DynamoDbLocal, startDynamoDbLocal } from './local/dynamodb-local.js';
+import { functionDefinitions, handlerLocation, httpRoutes, projectRoot } from './local/service-definition.js';
+
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024; // API Gateway's own payload limit
+
+const port = Number(process.env.PORT ?? 3000);
+const lambdaPort = Number(process.env.LAMBDA_PORT ?? 3002);
+const sitePort = Number(process.env.SITE_PORT ?? 3001);
+const host = process.env.HOST ?? '127.0.0.1';
+const publicHost = host === '127.0.0.1' || host === '0.0.0.0' ? 'localhost' : host;
+process.env.PUBLIC_BASE_URL ??= `http://${publicHost}:${port}`;
+process.env.TABLE_NAME ??= 'prospect-scoring-local';
+process.env.STAGE ??= 'local';
+process.env.AUTH_MODE ??= 'local';
+
+const servers: Server[] = [];
+let dynamoDbLocal: DynamoDbLocal | undefined;
+let stopping = false;
+
+async function main() {
+  if (!process.env.DYNAMODB_ENDPOINT) {
+    dynamoDbLocal = await startDynamoDbLocal(process.env.DYNAMODB_PORT ? { port: Number(process.env.DYNAMODB_PORT) } : {});
+    process.env.DYNAMODB_ENDPOINT = dynamoDbLocal.endpoint;
+  }
+  // Imported only now: lib/config.ts reads the environment once, at import.
+  const { dynamo } = await import('../lib/store/client.js');
+  const { ensureTable } = await import('./local/table.js');
+  const { applyConfigDirectory } = await import('./local/apply-config.js');
+  const { signLocalToken } = await import('../lib/http/auth.js');
+  await ensureTable(dynamo, process.env.TABLE_NAME!);
+  const applied = await applyConfigDirectory(process.env.CONFIG_DIR ?? join(projectRoot, 'config/example'));
+
+  const handlers = new Map<string, Promise<LambdaHandler>>();
+  const loadHandler = (functionName: string) => {
+    if (!handlers.has(functionName)) {
+      const { modulePath, exportName } = handlerLocation(functionName);
+      handlers.set(
+        functionName,
+        import(pathToFileURL(join(projectRoot, modulePath)).href).then((module) => module[exportName] as LambdaHandler),
+      );
+    }
+    return handlers.get(functionName)!;
+  };
+
+  const routes = httpRoutes();
+  servers.push(
+    await listen(port, async (request, response) => {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      const method = (request.method ?? 'GET').toUpperCase();
+      const route = routes.find((candidate) => candidate.method === method && candidate.pattern.test(url.pathname));
+      if (!route) return send(response, 404, { 'content-type': 'application/json' }, '{"message":"Not Found"}');
+      const body = await readBody(request);
+      if (body === 'too-large') return send(response, 413, { 'content-type': 'application/json' }, '{"message":"Request Entity Too Large"}');
+      const match = route.pattern.exec(url.pathname)!;
+      const pathParameters = Object.fromEntries(route.parameterNames.map((name, index) => [name, decodeURIComponent(match[index + 1]!)]));
+      const event = apiGatewayEvent({
+        method,
+        url: request.url ?? '/',
+        headers: request.headers,
+        ...(body.length ? { body } : {}),
+        routeKey: `${route.method} ${route.path}`,
+        pathParameters,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+      });
+      try {
+        const handler = await loadHandler(route.functionName);
+        const result = toHttpResult(await handler(event, lambdaContext(route.functionName)));
+        const payload = result.body ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
+        const headers: Record<string, string | string[]> = { ...(result.headers as Record<string, string>) };
+        if (result.cookies?.length) headers['set-cookie'] = result.cookies;
+        send(response, result.statusCode, headers, payload);
+      } catch (error) {
+        process.stderr.write(`${route.functionName} failed: ${(error as Error).stack}\n`);
+        send(response, 500, { 'content-type': 'application/json' }, '{"message":"Internal Server Error"}');
+      }
+    }),
+  );
+
+  // The Lambda Invoke API, as serverless-offline and `sam local start-lambda` serve it.
+  const invokePath = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+  servers.push(
+    await listen(lambdaPort, async (request, response) => {
+      const match = invokePath.exec(new URL(request.url ?? '/', 'http://localhost').pathname);
+      const functionName = match ? decodeURIComponent(match[1]!).split(':').pop()! : '';
+      if (request.method !== 'POST' || !match) return send(response, 404, { 'content-type': 'application/json' }, '{"message":"Not Found"}');
+      if (!functionDefinitions()[functionName]) {
+        return send(response, 404, { 'content-type': 'application/json', 'x-amzn-errortype': 'ResourceNotFoundException' }, JSON.stringify({ Type: 'User', message: `Function not found: ${functionName}` }));
+      }
+      const body = await readBody(request);
+      if (body === 'too-large') return send(response, 413, { 'content-type': 'application/json' }, '{"message":"Request Entity Too Large"}');
+      try {
+        const event = body.length ? JSON.parse(body.toString('utf8')) : {};
+        const handler = await loadHandler(functionName);
+        const result = await handler(event, lambdaContext(functionName));
+        send(response, 200, { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' }, JSON.stringify(result ?? null));
+      } catch (error) {
+        const failure = error as Error;
+        send(response, 200, { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' }, JSON.stringify({ errorType: failure.name, errorMessage: failure.message }));
+      }
+    }),
+  );
+
+  // An example marketing site on its own origin, posting the plain HTML demo form across origins.
+  const site = join(projectRoot, 'examples/site');
+  servers.push(
+    await listen(sitePort, async (request, response) => {
+      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      const file = path === '/' ? 'index.html' : path.slice(1);
+      if (!/^[a-z0-9-]+\.html$/.test(file)) return send(response, 404, { 'content-type': 'text/plain' }, 'Not found');
+      try {
+        const page = readFileSync(join(site, file), 'utf8')
+          .replaceAll('{{API_URL}}', process.env.PUBLIC_BASE_URL!)
+          .replaceAll('{{RENDERED_AT}}', String(Date.now()));
+        send(response, 200, { 'content-type': 'text/html; charset=utf-8' }, page);
+      } catch {
+        send(response, 404, { 'content-type': 'text/plain' }, 'Not found');
+      }
+    }),
+  );
+
+  const token = signLocalToken(['prospects:read', 'prospects:write', 'admin'], { subject: 'demo' });
+  process.stdout.write(
+    [
+      `prospect-scoring local stack ready`,
+      `  API:            ${process.env.PUBLIC_BASE_URL}  (OpenAPI: ${process.env.PUBLIC_BASE_URL}/v1/openapi.json)`,
+      `  Lambda invoke:  http://${publicHost}:${lambdaPort}/2015-03-31/functions/<name>/invocations`,
+      `  Example site:   http://${publicHost}:${sitePort}/`,
+      `  DynamoDB:       ${process.env.DYNAMODB_ENDPOINT} (table ${process.env.TABLE_NAME})`,
+      `  Config applied: ${applied.map((item) => `${item.kind}/${item.id}@v${item.version}`).join(', ')}`,
+      `  Demo token (all scopes, 12 h): ${token}`,
+      '',
+    ].join('\n'),
+  );
+}
+
+function listen(listenPort: number, handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((request, response) => {
+      handle(request, response).catch((error) => {
+        process.stderr.write(`request failed: ${(error as Error).stack}\n`);
+        if (!response.headersSent) send(response, 500, { 'content-type': 'application/json' }, '{"message":"Internal Server Error"}');
+      });
+    });
+    server.once('error', reject);
+    server.listen(listenPort, host, () => resolve(server));
+  });
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BYTES) {
+        resolve('too-large');
+        request.resume();
+      } else chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function send(response: ServerResponse, status: number, headers: Record<string, string | string[]>, body: string | Buffer) {
+  if (response.headersSent) return;
+  response.writeHead(status, headers);
+  response.end(body);
+}
+
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write(`\n${signal}: stopping\n`);
+  await Promise.all(
+    servers.map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    ),
+  );
+  await dynamoDbLocal?.stop();
+  process.exit(0);
+}
+
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
+
+main().catch(async (error) => {
+  process.stderr.write(`local stack failed to start: ${(error as Error).stack}\n`);
+  await dynamoDbLocal?.stop();
+  process.exit(1);
+});

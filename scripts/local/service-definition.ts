@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse, type Tags } from 'yaml';
+
+/**
+ * serverless.yml is the one source of truth for functions, routes and the table: the local stack and the
+ * tests read them from it instead of keeping a second copy.
+ */
+export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+type HttpApiEvent = string | { method: string; path: string };
+type FunctionDefinition = { handler: string; events?: { httpApi?: HttpApiEvent; schedule?: unknown; stream?: unknown }[] };
+
+export type Route = { method: string; path: string; functionName: string; pattern: RegExp; parameterNames: string[] };
+
+// CloudFormation's short-form tags only need to parse, not resolve, for local use.
+const cloudFormationTags: Tags = ['!Ref', '!GetAtt', '!Sub', '!Join', '!Select', '!If', '!Equals'].map((tag) => ({
+  tag,
+  resolve: (value: unknown) => ({ [tag]: value }),
+  collection: undefined,
+})) as unknown as Tags;
+
+export function readServiceDefinition() {
+  const text = readFileSync(new URL('serverless.yml', `file://${projectRoot}`), 'utf8');
+  const document = parse(text, { customTags: cloudFormationTags, logLevel: 'silent' }) as {
+    functions: Record<string, FunctionDefinition>;
+    resources: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  };
+  return document;
+}
+
+export function functionDefinitions(): Record<string, FunctionDefinition> {
+  return readServiceDefinition().functions;
+}
+
+export function httpRoutes(): Route[] {
+  const routes: Route[] = [];
+  for (const [functionName, definition] of Object.entries(functionDefinitions())) {
+    for (const event of definition.events ?? []) {
+      if (!event.httpApi) continue;
+      const [method, path] =
+        typeof event.httpApi === 'string' ? (event.httpApi.split(' ') as [string, string]) : [event.httpApi.method, event.httpApi.path];
+      const parameterNames: string[] = [];
+      const pattern = new RegExp(
+        `^${path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+          parameterNames.push(name);
+          return '([^/]+)';
+        })}$`,
+      );
+      routes.push({ method: method.toUpperCase(), path, functionName, pattern, parameterNames });
+    }
+  }
+  return routes;
+}
+
+/** The handler module path (relative to the project root) and export name of a function. */
+export function handlerLocation(functionName: string): { modulePath: string; exportName: string } {
+  const definition = functionDefinitions()[functionName];
+  if (!definition) throw new Error(`No function ${functionName} in serverless.yml`);
+  const dot = definition.handler.lastIndexOf('.');
+  return { modulePath: `${definition.handler.slice(0, dot)}.ts`, exportName: definition.handler.slice(dot + 1) };
+}
+
+/** CreateTable input for the table resource, minus what only CloudFormation understands. */
+export function tableDefinition(tableName: string) {
+  const table = Object.values(readServiceDefinition().resources.Resources).find((resource) => resource.Type === 'AWS::DynamoDB::Table');
+  if (!table) throw new Error('serverless.yml defines no DynamoDB table');
+  const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, StreamSpecification, TimeToLiveSpecification } = table.Properties as {
+    AttributeDefinitions: unknown;
+    KeySchema: unknown;
+    GlobalSecondaryIndexes?: unknown;
+    StreamSpecification: { StreamViewType: string };
+    TimeToLiveSpecification?: { AttributeName?: string };
+  };
+  return {
+    create: {
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST' as const,
+      AttributeDefinitions,
+      KeySchema,
+      ...(GlobalSecondaryIndexes ? { GlobalSecondaryIndexes } : {}),
+      StreamSpecification: { StreamEnabled: true, StreamViewType: StreamSpecification.StreamViewType },
+    },
+    ttlAttribute: TimeToLiveSpecification?.AttributeName,
+  };
+}
