@@ -18,7 +18,12 @@ const envSchema = z.object({
   TOKEN_SECRET: z.string().min(16).default(LOCAL_SECRET),
   CONFIG_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   /** How long a Segment messageId is remembered for deduplication (Segment itself promises 24 h). */
-  DEDUP_TTL_HOURS: z.coerce.number().int().min(24).max(24 * 90).default(72),
+  DEDUP_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(24)
+    .max(24 * 90)
+    .default(72),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
@@ -30,7 +35,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     const fields = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
     throw new Error(`Invalid environment: ${fields}`);
   }
-  if (parsed.data.STAGE !== 'local' && parsed.data.AUTH_MODE === 'local' && parsed.data.TOKEN_SECRET === LOCAL_SECRET) {
+  if (
+    parsed.data.STAGE !== 'local' &&
+    parsed.data.AUTH_MODE === 'local' &&
+    parsed.data.TOKEN_SECRET === LOCAL_SECRET
+  ) {
     throw new Error('Invalid environment: TOKEN_SECRET must be set outside the local stage');
   }
   return parsed.data;

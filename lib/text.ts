@@ -1,22 +1,33 @@
 // Control characters other than tab, newline and carriage return never carry meaning in marketing data.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const MULTILINE_CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
-// Single-line values (names, titles) also lose line breaks: they end up in CSV exports and email headers.
-const SINGLE_LINE_CONTROLS = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]/g;
 
-/** Well-formed Unicode without control characters, whitespace-collapsed and trimmed, at most `maxLength` code units. */
+/**
+ * Well-formed Unicode without control characters, whitespace-collapsed and trimmed, at most `maxLength` code units.
+ * Line breaks become spaces: single-line values (names, titles) end up in CSV exports and email headers.
+ */
 export function cleanLine(value: string, maxLength = 256): string {
-  return truncate(value.toWellFormed().replace(SINGLE_LINE_CONTROLS, ' ').replace(/\s+/g, ' ').trim(), maxLength);
+  return truncate(
+    value.toWellFormed().replace(MULTILINE_CONTROLS, '').replace(/\s+/g, ' ').trim(),
+    maxLength,
+  ).trimEnd();
 }
 
 /** Like cleanLine but keeps line breaks, for free text such as a message. */
 export function cleanText(value: string, maxLength = 4000): string {
-  return truncate(value.toWellFormed().replace(MULTILINE_CONTROLS, '').replace(/\r\n?/g, '\n').trim(), maxLength);
+  return truncate(
+    value.toWellFormed().replace(MULTILINE_CONTROLS, '').replace(/\r\n?/g, '\n').trim(),
+    maxLength,
+  ).trimEnd();
 }
 
 function truncate(value: string, maxLength: number): string {
   if (value.length <= maxLength) return value;
   // Never cut a surrogate pair in half.
-  return value.slice(0, maxLength).toWellFormed().replace(/\uFFFD$/, '');
+  return value
+    .slice(0, maxLength)
+    .toWellFormed()
+    .replace(/\uFFFD$/, '');
 }
 
 // Deliberately simple: one @, no spaces, a dot in the domain. Full RFC 5322 parsing accepts addresses no mail provider delivers to.

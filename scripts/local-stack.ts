@@ -29,7 +29,9 @@ let stopping = false;
 
 async function main() {
   if (!process.env.DYNAMODB_ENDPOINT) {
-    dynamoDbLocal = await startDynamoDbLocal(process.env.DYNAMODB_PORT ? { port: Number(process.env.DYNAMODB_PORT) } : {});
+    dynamoDbLocal = await startDynamoDbLocal(
+      process.env.DYNAMODB_PORT ? { port: Number(process.env.DYNAMODB_PORT) } : {},
+    );
     process.env.DYNAMODB_ENDPOINT = dynamoDbLocal.endpoint;
   }
   // Imported only now: lib/config.ts reads the environment once, at import.
@@ -46,7 +48,9 @@ async function main() {
       const { modulePath, exportName } = handlerLocation(functionName);
       handlers.set(
         functionName,
-        import(pathToFileURL(join(projectRoot, modulePath)).href).then((module) => module[exportName] as LambdaHandler),
+        import(pathToFileURL(join(projectRoot, modulePath)).href).then(
+          (module) => module[exportName] as LambdaHandler,
+        ),
       );
     }
     return handlers.get(functionName)!;
@@ -57,12 +61,23 @@ async function main() {
     await listen(port, async (request, response) => {
       const url = new URL(request.url ?? '/', 'http://localhost');
       const method = (request.method ?? 'GET').toUpperCase();
-      const route = routes.find((candidate) => candidate.method === method && candidate.pattern.test(url.pathname));
-      if (!route) return send(response, 404, { 'content-type': 'application/json' }, '{"message":"Not Found"}');
+      const route = routes.find(
+        (candidate) => candidate.method === method && candidate.pattern.test(url.pathname),
+      );
+      if (!route)
+        return send(response, 404, { 'content-type': 'application/json' }, '{"message":"Not Found"}');
       const body = await readBody(request);
-      if (body === 'too-large') return send(response, 413, { 'content-type': 'application/json' }, '{"message":"Request Entity Too Large"}');
+      if (body === 'too-large')
+        return send(
+          response,
+          413,
+          { 'content-type': 'application/json' },
+          '{"message":"Request Entity Too Large"}',
+        );
       const match = route.pattern.exec(url.pathname)!;
-      const pathParameters = Object.fromEntries(route.parameterNames.map((name, index) => [name, decodeURIComponent(match[index + 1]!)]));
+      const pathParameters = Object.fromEntries(
+        route.parameterNames.map((name, index) => [name, decodeURIComponent(match[index + 1]!)]),
+      );
       const event = apiGatewayEvent({
         method,
         url: request.url ?? '/',
@@ -75,7 +90,9 @@ async function main() {
       try {
         const handler = await loadHandler(route.functionName);
         const result = toHttpResult(await handler(event, lambdaContext(route.functionName)));
-        const payload = result.body ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
+        const payload = result.body
+          ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8')
+          : Buffer.alloc(0);
         const headers: Record<string, string | string[]> = { ...(result.headers as Record<string, string>) };
         if (result.cookies?.length) headers['set-cookie'] = result.cookies;
         send(response, result.statusCode, headers, payload);
@@ -92,20 +109,42 @@ async function main() {
     await listen(lambdaPort, async (request, response) => {
       const match = invokePath.exec(new URL(request.url ?? '/', 'http://localhost').pathname);
       const functionName = match ? decodeURIComponent(match[1]!).split(':').pop()! : '';
-      if (request.method !== 'POST' || !match) return send(response, 404, { 'content-type': 'application/json' }, '{"message":"Not Found"}');
+      if (request.method !== 'POST' || !match)
+        return send(response, 404, { 'content-type': 'application/json' }, '{"message":"Not Found"}');
       if (!functionDefinitions()[functionName]) {
-        return send(response, 404, { 'content-type': 'application/json', 'x-amzn-errortype': 'ResourceNotFoundException' }, JSON.stringify({ Type: 'User', message: `Function not found: ${functionName}` }));
+        return send(
+          response,
+          404,
+          { 'content-type': 'application/json', 'x-amzn-errortype': 'ResourceNotFoundException' },
+          JSON.stringify({ Type: 'User', message: `Function not found: ${functionName}` }),
+        );
       }
       const body = await readBody(request);
-      if (body === 'too-large') return send(response, 413, { 'content-type': 'application/json' }, '{"message":"Request Entity Too Large"}');
+      if (body === 'too-large')
+        return send(
+          response,
+          413,
+          { 'content-type': 'application/json' },
+          '{"message":"Request Entity Too Large"}',
+        );
       try {
         const event = body.length ? JSON.parse(body.toString('utf8')) : {};
         const handler = await loadHandler(functionName);
         const result = await handler(event, lambdaContext(functionName));
-        send(response, 200, { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' }, JSON.stringify(result ?? null));
+        send(
+          response,
+          200,
+          { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' },
+          JSON.stringify(result ?? null),
+        );
       } catch (error) {
         const failure = error as Error;
-        send(response, 200, { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' }, JSON.stringify({ errorType: failure.name, errorMessage: failure.message }));
+        send(
+          response,
+          200,
+          { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' },
+          JSON.stringify({ errorType: failure.name, errorMessage: failure.message }),
+        );
       }
     }),
   );
@@ -116,7 +155,8 @@ async function main() {
     await listen(sitePort, async (request, response) => {
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
       const file = path === '/' ? 'index.html' : path.slice(1);
-      if (!/^[a-z0-9-]+\.html$/.test(file)) return send(response, 404, { 'content-type': 'text/plain' }, 'Not found');
+      if (!/^[a-z0-9-]+\.html$/.test(file))
+        return send(response, 404, { 'content-type': 'text/plain' }, 'Not found');
       try {
         const page = readFileSync(join(site, file), 'utf8')
           .replaceAll('{{API_URL}}', process.env.PUBLIC_BASE_URL!)
@@ -143,12 +183,16 @@ async function main() {
   );
 }
 
-function listen(listenPort: number, handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>): Promise<Server> {
+function listen(
+  listenPort: number,
+  handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
+): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer((request, response) => {
       handle(request, response).catch((error) => {
         process.stderr.write(`request failed: ${(error as Error).stack}\n`);
-        if (!response.headersSent) send(response, 500, { 'content-type': 'application/json' }, '{"message":"Internal Server Error"}');
+        if (!response.headersSent)
+          send(response, 500, { 'content-type': 'application/json' }, '{"message":"Internal Server Error"}');
       });
     });
     server.once('error', reject);
@@ -172,7 +216,12 @@ function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {
   });
 }
 
-function send(response: ServerResponse, status: number, headers: Record<string, string | string[]>, body: string | Buffer) {
+function send(
+  response: ServerResponse,
+  status: number,
+  headers: Record<string, string | string[]>,
+  body: string | Buffer,
+) {
   if (response.headersSent) return;
   response.writeHead(status, headers);
   response.end(body);

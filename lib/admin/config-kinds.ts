@@ -1,6 +1,11 @@
 import type * as z from 'zod';
 import { formConfigSchema, type SourceConfig, sourceConfigSchema } from '../capture/form-config.js';
-import { type ConfigKind, putConfig, type StoredConfig, sourceWriteKeyChanges } from '../store/config-store.js';
+import {
+  type ConfigKind,
+  putConfig,
+  type StoredConfig,
+  sourceWriteKeyChanges,
+} from '../store/config-store.js';
 
 /** Every kind of configuration and the schema that validates it, wherever it comes from (files, API). */
 export const configSchemas = {

@@ -1,7 +1,14 @@
 import * as z from 'zod';
 import { MAX_FORM_BYTES } from '../capture/form-config.js';
 import { formJsonBodySchema } from '../capture/form-submission.js';
-import { batchSchema, identifySchema, MAX_BATCH_BYTES, MAX_EVENT_BYTES, pageSchema, trackSchema } from '../capture/segment.js';
+import {
+  batchSchema,
+  identifySchema,
+  MAX_BATCH_BYTES,
+  MAX_EVENT_BYTES,
+  pageSchema,
+  trackSchema,
+} from '../capture/segment.js';
 import { prospectLookupQuerySchema, timelineQuerySchema } from '../prospects/prospect-schemas.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -16,12 +23,19 @@ const errorSchema: JsonSchema = {
     message: { type: 'string' },
     errors: {
       type: 'array',
-      items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } },
+      items: {
+        type: 'object',
+        required: ['field', 'message'],
+        properties: { field: { type: 'string' }, message: { type: 'string' } },
+      },
     },
   },
 };
 
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
 
 function queryParameters(schema: z.ZodObject): JsonSchema[] {
   const json = toSchema(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
@@ -42,17 +56,27 @@ const segmentCall = (name: string, schema: z.ZodType, limit: number) => ({
     security: [{ writeKey: [] }],
     requestBody: {
       required: true,
-      content: { 'application/json': { schema: toSchema(schema) }, 'text/plain': { schema: toSchema(schema) } },
+      content: {
+        'application/json': { schema: toSchema(schema) },
+        'text/plain': { schema: toSchema(schema) },
+      },
     },
     responses: {
       '200': { description: 'Stored (replays of a messageId are accepted and ignored)' },
-      '400': errorResponse('Invalid event(s); in a batch the valid events were stored and `errors` names the others'),
+      '400': errorResponse(
+        'Invalid event(s); in a batch the valid events were stored and `errors` names the others',
+      ),
       '401': errorResponse('Missing or unknown write key'),
       '413': errorResponse('Body over the size limit'),
       '415': errorResponse('Not JSON'),
     },
   },
-  options: { operationId: `segment${name}Preflight`, 'x-function': 'captureEvents', summary: 'CORS preflight', responses: { '204': { description: 'Allowed' } } },
+  options: {
+    operationId: `segment${name}Preflight`,
+    'x-function': 'captureEvents',
+    summary: 'CORS preflight',
+    responses: { '204': { description: 'Allowed' } },
+  },
 });
 
 /** The OpenAPI 3.1 description of every route, generated from the zod schemas that validate the requests. */
@@ -63,14 +87,24 @@ export function buildOpenApiDocument(serverUrl: string) {
     info: {
       title: 'prospect-scoring',
       version: '1',
-      description: 'Capture marketing touchpoints, score prospects against ideal-customer profiles, onboard new customers.',
+      description:
+        'Capture marketing touchpoints, score prospects against ideal-customer profiles, onboard new customers.',
     },
     servers: [{ url: serverUrl }],
     components: {
       schemas: { Error: errorSchema },
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Scopes: prospects:read, prospects:write, admin' },
-        writeKey: { type: 'http', scheme: 'basic', description: 'Source write key as the user name, empty password' },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'Scopes: prospects:read, prospects:write, admin',
+        },
+        writeKey: {
+          type: 'http',
+          scheme: 'basic',
+          description: 'Source write key as the user name, empty password',
+        },
       },
     },
     paths: {
@@ -92,7 +126,15 @@ export function buildOpenApiDocument(serverUrl: string) {
           responses: {
             '202': {
               description: 'Accepted',
-              content: { 'application/json': { schema: { type: 'object', required: ['prospectId'], properties: { prospectId: { type: 'string' } } } } },
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['prospectId'],
+                    properties: { prospectId: { type: 'string' } },
+                  },
+                },
+              },
             },
             '303': { description: 'Plain browser post accepted: see the thank-you URL' },
             '400': errorResponse('Invalid fields, named in `errors`'),
@@ -102,7 +144,12 @@ export function buildOpenApiDocument(serverUrl: string) {
             '415': errorResponse('Unsupported Content-Type'),
           },
         },
-        options: { operationId: 'submitFormPreflight', 'x-function': 'captureForm', summary: 'CORS preflight for allowed origins', responses: { '204': { description: 'Allowed' }, '403': errorResponse('Origin not allowed') } },
+        options: {
+          operationId: 'submitFormPreflight',
+          'x-function': 'captureForm',
+          summary: 'CORS preflight for allowed origins',
+          responses: { '204': { description: 'Allowed' }, '403': errorResponse('Origin not allowed') },
+        },
       },
       '/v1/batch': segmentCall('batch', batchSchema, MAX_BATCH_BYTES),
       '/v1/track': segmentCall('track', trackSchema.partial({ type: true }), MAX_EVENT_BYTES),
@@ -124,12 +171,20 @@ export function buildOpenApiDocument(serverUrl: string) {
           'x-function': 'getProspect',
           summary: 'A prospect: profile, consent and touchpoint timeline (newest first, paged)',
           security: [{ bearer: ['prospects:read'] }],
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, ...queryParameters(timelineQuerySchema)],
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+            ...queryParameters(timelineQuerySchema),
+          ],
           responses: prospectResponses,
         },
       },
       '/v1/openapi.json': {
-        get: { operationId: 'openApi', 'x-function': 'openApi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
+        get: {
+          operationId: 'openApi',
+          'x-function': 'openApi',
+          summary: 'This document',
+          responses: { '200': { description: 'OpenAPI 3.1' } },
+        },
       },
     },
   };

@@ -1,14 +1,20 @@
 import { config } from '../config.js';
 import { decodeUtf8, parseJson } from '../http/body.js';
-import { type FieldError, HttpError, badRequest, unauthorized, unsupportedMediaType } from '../http/errors.js';
-import { header, type HttpRequest, mediaType, method, rawBody } from '../http/request.js';
+import {
+  badRequest,
+  type FieldError,
+  HttpError,
+  unauthorized,
+  unsupportedMediaType,
+} from '../http/errors.js';
+import { type HttpRequest, header, mediaType, method, rawBody } from '../http/request.js';
 import { empty, type HttpResponse, json } from '../http/response.js';
 import { parseInput } from '../http/validate.js';
 import { log } from '../log.js';
 import { recordCapture } from '../prospects/record-capture.js';
 import { findSourceIdByWriteKey } from '../store/config-store.js';
-import type { Capture } from './touchpoint.js';
 import { batchSchema, MAX_BATCH_BYTES, MAX_EVENT_BYTES, normaliseSegmentEvent } from './segment.js';
+import type { Capture } from './touchpoint.js';
 
 export type SegmentCall = 'batch' | 'track' | 'identify' | 'page';
 
@@ -26,7 +32,11 @@ const CORS = {
 };
 
 /** POST /v1/batch | /v1/track | /v1/identify | /v1/page, Segment HTTP Tracking API compatible. */
-export async function handleSegmentCall(event: HttpRequest, call: SegmentCall, now = new Date()): Promise<HttpResponse> {
+export async function handleSegmentCall(
+  event: HttpRequest,
+  call: SegmentCall,
+  now = new Date(),
+): Promise<HttpResponse> {
   try {
     if (method(event) === 'OPTIONS') return empty(204, CORS);
     const basicKey = writeKeyFromBasicAuth(header(event, 'authorization'));
@@ -45,18 +55,29 @@ export async function handleSegmentCall(event: HttpRequest, call: SegmentCall, n
 
     const { captures, errors, received } = normaliseCall(body, call, sourceId, now);
     const written = await recordAll(captures, now);
-    log.info('events captured', { sourceId, call, received, accepted: captures.length, duplicates: written.duplicates });
+    log.info('events captured', {
+      sourceId,
+      call,
+      received,
+      accepted: captures.length,
+      duplicates: written.duplicates,
+    });
     if (errors.length) {
       // The valid events are stored; only the ones named in `errors` were refused (see README).
-      return json(400, {
-        message: `${received - captures.length} of ${received} events were rejected; the others were stored`,
-        accepted: captures.length,
-        errors,
-      }, CORS);
+      return json(
+        400,
+        {
+          message: `${received - captures.length} of ${received} events were rejected; the others were stored`,
+          accepted: captures.length,
+          errors,
+        },
+        CORS,
+      );
     }
     return json(200, { success: true, accepted: captures.length }, CORS);
   } catch (error) {
-    if (error instanceof HttpError) return json(error.statusCode, error.toJSON(), { ...CORS, ...error.headers });
+    if (error instanceof HttpError)
+      return json(error.statusCode, error.toJSON(), { ...CORS, ...error.headers });
     throw error;
   }
 }
@@ -68,7 +89,8 @@ function normaliseCall(body: unknown, call: SegmentCall, sourceId: string, recei
       throw badRequest([{ field: 'body', message: 'must be a JSON object' }]);
     }
     const withType = { type: call, ...(body as Record<string, unknown>) };
-    if (withType.type !== call) throw badRequest([{ field: 'type', message: `must be "${call}" on /v1/${call}` }]);
+    if (withType.type !== call)
+      throw badRequest([{ field: 'type', message: `must be "${call}" on /v1/${call}` }]);
     const result = normaliseSegmentEvent(withType, options);
     if (!result.ok) throw badRequest(result.errors);
     return { captures: [result.capture], errors: [] as FieldError[], received: 1 };
@@ -90,14 +112,8 @@ function normaliseCall(body: unknown, call: SegmentCall, sourceId: string, recei
 }
 
 async function recordAll(captures: Capture[], now: Date): Promise<{ duplicates: number }> {
-  // Grouped by the strongest identity so one prospect's events are never written concurrently with each other.
-  const groups = new Map<string, Capture[]>();
-  for (const capture of captures) {
-    const identity = capture.identities.userId ?? capture.identities.email ?? capture.identities.anonymousId ?? '';
-    groups.set(identity, [...(groups.get(identity) ?? []), capture]);
-  }
   let duplicates = 0;
-  const queue = [...groups.values()];
+  const queue = groupByPerson(captures);
   const worker = async () => {
     for (let group = queue.shift(); group; group = queue.shift()) {
       for (const capture of group) if ((await recordCapture(capture, now)).duplicate) duplicates++;
@@ -105,6 +121,39 @@ async function recordAll(captures: Capture[], now: Date): Promise<{ duplicates: 
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_PROSPECTS, queue.length) }, worker));
   return { duplicates };
+}
+
+/**
+ * Events that share any identity (an anonymousId, a userId, an email) form one group, written in batch order;
+ * so an anonymous page view and the identify that names its visitor never race each other.
+ */
+export function groupByPerson(captures: Capture[]): Capture[][] {
+  const parent = captures.map((_, index) => index);
+  const root = (index: number): number => {
+    while (parent[index] !== index) index = parent[index] = parent[parent[index]!]!;
+    return index;
+  };
+  const firstWith = new Map<string, number>();
+  captures.forEach((capture, index) => {
+    const { userId, email, anonymousId } = capture.identities;
+    for (const identity of [
+      userId && `u:${userId}`,
+      email && `e:${email.toLowerCase()}`,
+      anonymousId && `a:${anonymousId}`,
+    ]) {
+      if (!identity) continue;
+      const seen = firstWith.get(identity);
+      if (seen === undefined) firstWith.set(identity, index);
+      else parent[root(index)] = root(seen);
+    }
+  });
+  const groups = new Map<number, Capture[]>();
+  captures.forEach((capture, index) => {
+    const group = groups.get(root(index)) ?? [];
+    group.push(capture);
+    groups.set(root(index), group);
+  });
+  return [...groups.values()];
 }
 
 function unknownWriteKey() {

@@ -6,12 +6,18 @@ export const MAX_FORM_BYTES = 64 * 1024;
 
 export const configIdSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and hyphens, at most 63 characters');
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    'must be lower-case letters, digits and hyphens, at most 63 characters',
+  );
 
 /** `http://localhost:*` allows any port; otherwise an exact origin such as `https://www.example.com`. */
 export const originPatternSchema = z
   .string()
-  .regex(/^https?:\/\/[a-z0-9.-]+(:(\d{1,5}|\*))?$/i, 'must be an origin such as https://www.example.com or http://localhost:*');
+  .regex(
+    /^https?:\/\/[a-z0-9.-]+(:(\d{1,5}|\*))?$/i,
+    'must be an origin such as https://www.example.com or http://localhost:*',
+  );
 
 const fieldNameSchema = z.string().min(1).max(128);
 
@@ -36,12 +42,18 @@ export const formConfigSchema = z
     /** Posts arriving sooner than this after the form was rendered (`_ts`) are treated as bots. */
     minSecondsToSubmit: z.number().min(0).max(600).default(2),
     /** Surveys: fields holding NPS (0-10) or CSAT (1-5) answers. */
-    survey: z.object({ npsField: fieldNameSchema.optional(), csatField: fieldNameSchema.optional() }).optional(),
+    survey: z
+      .object({ npsField: fieldNameSchema.optional(), csatField: fieldNameSchema.optional() })
+      .optional(),
   })
   .superRefine((form, ctx) => {
     for (const trait of form.required) {
       if (!form.fields[trait]) {
-        ctx.addIssue({ code: 'custom', path: ['required'], message: `${trait} is required but has no field mapping` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['required'],
+          message: `${trait} is required but has no field mapping`,
+        });
       }
     }
   });

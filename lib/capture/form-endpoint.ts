@@ -1,13 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { log } from '../log.js';
 import { parseFormBody } from '../http/body.js';
-import { type FieldError, HttpError, badRequest, notFound } from '../http/errors.js';
-import { header, type HttpRequest, method, pathParameter, rawBody, wantsHtml } from '../http/request.js';
+import { badRequest, type FieldError, HttpError, notFound } from '../http/errors.js';
+import { type HttpRequest, header, method, pathParameter, rawBody, wantsHtml } from '../http/request.js';
 import { empty, escapeHtml, type HttpResponse, html, json, redirect } from '../http/response.js';
+import { log } from '../log.js';
 import { recordCapture } from '../prospects/record-capture.js';
 import { getCurrentConfig } from '../store/config-store.js';
 import { incrementDailyCounters } from '../store/stats.js';
-import { configIdSchema, type FormConfig, formConfigSchema, MAX_FORM_BYTES, originAllowed } from './form-config.js';
+import {
+  configIdSchema,
+  type FormConfig,
+  formConfigSchema,
+  MAX_FORM_BYTES,
+  originAllowed,
+} from './form-config.js';
 import { type FormValues, formValuesFromJson, interpretFormSubmission } from './form-submission.js';
 
 /** POST (and OPTIONS preflight) /v1/forms/{formId} */
@@ -18,7 +24,8 @@ export async function handleFormRequest(event: HttpRequest, now = new Date()): P
     const form = await loadForm(pathParameter(event, 'formId'));
     const origin = header(event, 'origin');
     if (origin !== undefined && origin !== 'null') {
-      if (!originAllowed(origin, form.allowedOrigins)) throw new HttpError(403, 'This origin may not post to this form');
+      if (!originAllowed(origin, form.allowedOrigins))
+        throw new HttpError(403, 'This origin may not post to this form');
       cors = { 'access-control-allow-origin': origin, vary: 'Origin' };
     }
     if (method(event) === 'OPTIONS') {
@@ -41,7 +48,12 @@ export async function handleFormRequest(event: HttpRequest, now = new Date()): P
     } else values = body.value;
 
     const referer = header(event, 'referer');
-    const outcome = interpretFormSubmission(form, values, { receivedAt: now, ...(referer ? { referer } : {}) }, nested);
+    const outcome = interpretFormSubmission(
+      form,
+      values,
+      { receivedAt: now, ...(referer ? { referer } : {}) },
+      nested,
+    );
     if (outcome.kind === 'bot') {
       await incrementDailyCounters('form-bots', form.id, now, { [outcome.reason]: 1 });
       log.info('form bot dropped', { formId: form.id, reason: outcome.reason });
@@ -55,7 +67,11 @@ export async function handleFormRequest(event: HttpRequest, now = new Date()): P
       throw badRequest(outcome.errors, 'Some fields need attention');
     }
     const result = await recordCapture(outcome.capture, now);
-    log.info('form captured', { formId: form.id, prospectId: result.prospectId, duplicate: result.duplicate });
+    log.info('form captured', {
+      formId: form.id,
+      prospectId: result.prospectId,
+      duplicate: result.duplicate,
+    });
     return plain ? redirect(outcome.redirectUrl, cors) : json(202, { prospectId: result.prospectId }, cors);
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
@@ -80,7 +96,10 @@ async function recordFriction(formId: string, errors: FieldError[], now: Date) {
 }
 
 function errorPage(error: HttpError): string {
-  const items = error.errors.map((fieldError) => `<li><strong>${escapeHtml(fieldError.field)}</strong> ${escapeHtml(fieldError.message)}</li>`);
+  const items = error.errors.map(
+    (fieldError) =>
+      `<li><strong>${escapeHtml(fieldError.field)}</strong> ${escapeHtml(fieldError.message)}</li>`,
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Please check the form</title>

@@ -33,10 +33,14 @@ export type SubmissionContext = { receivedAt: Date; referer?: string };
 
 export const formJsonBodySchema = z
   .record(z.string(), z.unknown())
-  .describe('Form fields by the names the form config maps; values are strings, numbers, booleans or lists of them');
+  .describe(
+    'Form fields by the names the form config maps; values are strings, numbers, booleans or lists of them',
+  );
 
 /** JSON bodies use the same field names as the HTML form; scalars become strings, nested values stay properties. */
-export function formValuesFromJson(json: unknown): { values: FormValues; nested: Record<string, unknown> } | FieldError {
+export function formValuesFromJson(
+  json: unknown,
+): { values: FormValues; nested: Record<string, unknown> } | FieldError {
   const parsed = formJsonBodySchema.safeParse(json);
   if (!parsed.success) return { field: 'body', message: 'must be a JSON object of form fields' };
   const body = parsed.data;
@@ -45,8 +49,12 @@ export function formValuesFromJson(json: unknown): { values: FormValues; nested:
   for (const [name, value] of Object.entries(body)) {
     if (value === null || value === undefined) continue;
     if (typeof value === 'string') values[name] = value;
-    else if (typeof value === 'number' || typeof value === 'boolean') values[name] = String(value);
-    else if (Array.isArray(value) && value.every((item) => ['string', 'number', 'boolean'].includes(typeof item))) {
+    else if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean')
+      values[name] = String(value);
+    else if (
+      Array.isArray(value) &&
+      value.every((item) => ['string', 'number', 'boolean'].includes(typeof item))
+    ) {
       values[name] = value.map(String);
     } else nested[name] = value;
   }
@@ -66,7 +74,10 @@ export function interpretFormSubmission(
 
   if ((single(form.honeypotField) ?? '').trim() !== '') return { kind: 'bot', reason: 'honeypot' };
   const renderedAt = parseRenderTime(single(RESERVED_FIELDS.renderedAt));
-  if (renderedAt !== undefined && context.receivedAt.getTime() - renderedAt < form.minSecondsToSubmit * 1000) {
+  if (
+    renderedAt !== undefined &&
+    context.receivedAt.getTime() - renderedAt < form.minSecondsToSubmit * 1000
+  ) {
     return { kind: 'bot', reason: 'too-fast' };
   }
 
@@ -89,7 +100,8 @@ export function interpretFormSubmission(
   let consent: ConsentRecord | undefined;
   if (form.consent) {
     const given = TRUTHY.has((single(form.consent.field) ?? '').trim().toLowerCase());
-    if (form.consent.required && !given) errors.push({ field: form.consent.field, message: 'must be accepted' });
+    if (form.consent.required && !given)
+      errors.push({ field: form.consent.field, message: 'must be accepted' });
     if (given) {
       consent = {
         formId: form.id,
@@ -117,7 +129,11 @@ export function interpretFormSubmission(
   if (redirectField) {
     const allowed = safeRedirect(redirectField, form.allowedOrigins);
     if (allowed) redirectUrl = allowed;
-    else errors.push({ field: RESERVED_FIELDS.redirect, message: 'must be a URL on an allowed origin of this form' });
+    else
+      errors.push({
+        field: RESERVED_FIELDS.redirect,
+        message: 'must be a URL on an allowed origin of this form',
+      });
   }
 
   if (errors.length > 0) return { kind: 'invalid', errors };
@@ -153,7 +169,10 @@ export function interpretFormSubmission(
     kind: 'valid',
     redirectUrl,
     capture: {
-      identities: { email: traits.email, ...(anonymousId ? { anonymousId: cleanLine(anonymousId, 200) } : {}) },
+      identities: {
+        email: traits.email,
+        ...(anonymousId ? { anonymousId: cleanLine(anonymousId, 200) } : {}),
+      },
       dedup: { scope: `form:${form.id}`, id: dedupId, ttlSeconds: FORM_DEDUP_SECONDS },
       touchpoint: {
         eventId: '',
@@ -185,7 +204,8 @@ export function parseRenderTime(value: string | undefined): number | undefined {
 function safeRedirect(value: string, allowedOrigins: readonly string[]): string | undefined {
   try {
     const url = new URL(value);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && originAllowed(url.origin, allowedOrigins)
+    return (url.protocol === 'https:' || url.protocol === 'http:') &&
+      originAllowed(url.origin, allowedOrigins)
       ? url.toString()
       : undefined;
   } catch {

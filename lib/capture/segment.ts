@@ -29,7 +29,12 @@ const common = {
   integrations: record.optional(),
 };
 
-export const trackSchema = z.object({ ...common, type: z.literal('track'), event: z.string().min(1).max(200), properties: record.optional() });
+export const trackSchema = z.object({
+  ...common,
+  type: z.literal('track'),
+  event: z.string().min(1).max(200),
+  properties: record.optional(),
+});
 export const identifySchema = z.object({ ...common, type: z.literal('identify'), traits: record.optional() });
 export const pageSchema = z.object({
   ...common,
@@ -38,8 +43,18 @@ export const pageSchema = z.object({
   category: z.string().max(200).nullish(),
   properties: record.optional(),
 });
-export const screenSchema = z.object({ ...common, type: z.literal('screen'), name: z.string().max(200).nullish(), properties: record.optional() });
-export const groupSchema = z.object({ ...common, type: z.literal('group'), groupId: id, traits: record.optional() });
+export const screenSchema = z.object({
+  ...common,
+  type: z.literal('screen'),
+  name: z.string().max(200).nullish(),
+  properties: record.optional(),
+});
+export const groupSchema = z.object({
+  ...common,
+  type: z.literal('group'),
+  groupId: id,
+  traits: record.optional(),
+});
 export const aliasSchema = z.object({ ...common, type: z.literal('alias'), previousId: id });
 
 export const segmentEventSchema = z.discriminatedUnion('type', [
@@ -68,12 +83,27 @@ export type NormalisedEvent = { ok: true; capture: Capture } | { ok: false; erro
  */
 export function normaliseSegmentEvent(
   raw: unknown,
-  options: { sourceId: string; receivedAt: Date; batchSentAt?: string; batchContext?: Record<string, unknown>; fieldPrefix?: string; dedupTtlSeconds: number },
+  options: {
+    sourceId: string;
+    receivedAt: Date;
+    batchSentAt?: string;
+    batchContext?: Record<string, unknown>;
+    fieldPrefix?: string;
+    dedupTtlSeconds: number;
+  },
 ): NormalisedEvent {
   const prefix = options.fieldPrefix ?? '';
   const size = Buffer.byteLength(JSON.stringify(raw) ?? '');
   if (size > MAX_EVENT_BYTES) {
-    return { ok: false, errors: [{ field: prefix ? prefix.slice(0, -1) : 'body', message: `exceeds the ${MAX_EVENT_BYTES / 1024} KB limit per event` }] };
+    return {
+      ok: false,
+      errors: [
+        {
+          field: prefix ? prefix.slice(0, -1) : 'body',
+          message: `exceeds the ${MAX_EVENT_BYTES / 1024} KB limit per event`,
+        },
+      ],
+    };
   }
   const parsed = segmentEventSchema.safeParse(raw);
   if (!parsed.success) {
@@ -83,11 +113,17 @@ export function normaliseSegmentEvent(
   const userId = event.userId ?? undefined;
   const anonymousId = event.type === 'alias' ? event.previousId : (event.anonymousId ?? undefined);
   if (!userId && !anonymousId) {
-    return { ok: false, errors: [{ field: `${prefix}userId`, message: 'userId or anonymousId is required' }] };
+    return {
+      ok: false,
+      errors: [{ field: `${prefix}userId`, message: 'userId or anonymousId is required' }],
+    };
   }
 
   const context = { ...(options.batchContext ?? {}), ...(event.context ?? {}) };
-  const rawTraits = event.type === 'identify' ? (event.traits ?? {}) : ((context.traits as Record<string, unknown> | undefined) ?? {});
+  const rawTraits =
+    event.type === 'identify'
+      ? (event.traits ?? {})
+      : ((context.traits as Record<string, unknown> | undefined) ?? {});
   const { traits, errors: traitErrors } = cleanTraits(segmentTraits(rawTraits, context));
   // A malformed optional trait (a phone in an odd format) should not cost the event: it is not applied to the
   // profile but stays in the stored properties. Only an identify with an unusable email is refused: identity depends on it.
@@ -96,7 +132,11 @@ export function normaliseSegmentEvent(
   }
 
   const receivedAt = options.receivedAt;
-  const occurredAt = correctedTimestamp(event.timestamp ?? event.originalTimestamp, event.sentAt ?? options.batchSentAt, receivedAt);
+  const occurredAt = correctedTimestamp(
+    event.timestamp ?? event.originalTimestamp,
+    event.sentAt ?? options.batchSentAt,
+    receivedAt,
+  );
   const messageId = event.messageId ?? `content-${sha256Hex(JSON.stringify(raw))}`;
   const properties =
     'properties' in event
@@ -118,7 +158,11 @@ export function normaliseSegmentEvent(
   return {
     ok: true,
     capture: {
-      identities: { ...(userId ? { userId: cleanLine(userId, 256) } : {}), ...(anonymousId ? { anonymousId: cleanLine(anonymousId, 256) } : {}), ...(traits.email ? { email: traits.email } : {}) },
+      identities: {
+        ...(userId ? { userId: cleanLine(userId, 256) } : {}),
+        ...(anonymousId ? { anonymousId: cleanLine(anonymousId, 256) } : {}),
+        ...(traits.email ? { email: traits.email } : {}),
+      },
       dedup: { scope: `src:${options.sourceId}`, id: messageId, ttlSeconds: options.dedupTtlSeconds },
       touchpoint: {
         eventId: '',
@@ -141,7 +185,11 @@ export function normaliseSegmentEvent(
  * Segment's clock-skew correction: the client's clock may be wrong, but the interval between the event and
  * the send is measured on that same clock, so `receivedAt - (sentAt - timestamp)` is the event on our clock.
  */
-export function correctedTimestamp(timestamp: string | undefined, sentAt: string | undefined, receivedAt: Date): Date {
+export function correctedTimestamp(
+  timestamp: string | undefined,
+  sentAt: string | undefined,
+  receivedAt: Date,
+): Date {
   if (!timestamp) return receivedAt;
   const at = Date.parse(timestamp);
   if (!sentAt) return new Date(at);
@@ -184,10 +232,15 @@ function pageContext(event: SegmentEvent, context: Record<string, unknown>) {
 }
 
 /** Segment's reserved traits, including the nested `company` and `address` objects, onto ours. */
-function segmentTraits(traits: Record<string, unknown>, context: Record<string, unknown>): Partial<Record<TraitName, unknown>> {
+function segmentTraits(
+  traits: Record<string, unknown>,
+  context: Record<string, unknown>,
+): Partial<Record<TraitName, unknown>> {
   const company = traits.company;
-  const companyObject = company && typeof company === 'object' ? (company as Record<string, unknown>) : undefined;
-  const address = traits.address && typeof traits.address === 'object' ? (traits.address as Record<string, unknown>) : {};
+  const companyObject =
+    company && typeof company === 'object' ? (company as Record<string, unknown>) : undefined;
+  const address =
+    traits.address && typeof traits.address === 'object' ? (traits.address as Record<string, unknown>) : {};
   return {
     email: traits.email,
     firstName: traits.firstName ?? traits.first_name,

@@ -69,7 +69,9 @@ function cleanTrait(name: TraitName, value: unknown): string | number | { error:
     }
     case 'employees': {
       const count = parseEmployeeCount(text);
-      return count === undefined ? { error: 'must be a whole number of employees, such as 250 or 51-200' } : count;
+      return count === undefined
+        ? { error: 'must be a whole number of employees, such as 250 or 51-200' }
+        : count;
     }
     case 'country': {
       const country = cleanLine(text, 56);

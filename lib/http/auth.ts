@@ -1,7 +1,7 @@
 import { config } from '../config.js';
 import { constantTimeEqual, hmacBase64Url } from '../crypto.js';
 import { forbidden, unauthorized } from './errors.js';
-import { header, type HttpRequest } from './request.js';
+import { type HttpRequest, header } from './request.js';
 
 export type Scope = 'prospects:read' | 'prospects:write' | 'admin';
 export const SCOPES: readonly Scope[] = ['prospects:read', 'prospects:write', 'admin'];
@@ -42,7 +42,10 @@ function principalFromClaims(claims: Record<string, unknown>): Principal {
   return { subject: String(claims.sub ?? 'unknown'), scopes: new Set(scopes.filter(Boolean)) };
 }
 
-export function signLocalToken(scopes: string[], options: { subject?: string; ttlSeconds?: number; now?: number } = {}) {
+export function signLocalToken(
+  scopes: string[],
+  options: { subject?: string; ttlSeconds?: number; now?: number } = {},
+) {
   const issuedAt = Math.floor((options.now ?? Date.now()) / 1000);
   const headerPart = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
   const payload = {
@@ -59,7 +62,8 @@ export function signLocalToken(scopes: string[], options: { subject?: string; tt
 
 function verifyLocalToken(token: string): Record<string, unknown> | undefined {
   const [headerPart, payloadPart, signature] = token.split('.') as [string, string, string];
-  if (!constantTimeEqual(signature, hmacBase64Url(config.TOKEN_SECRET, `${headerPart}.${payloadPart}`))) return undefined;
+  if (!constantTimeEqual(signature, hmacBase64Url(config.TOKEN_SECRET, `${headerPart}.${payloadPart}`)))
+    return undefined;
   try {
     const head = JSON.parse(Buffer.from(headerPart, 'base64url').toString('utf8'));
     if (head?.alg !== 'HS256') return undefined;

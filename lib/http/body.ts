@@ -28,8 +28,11 @@ export function parseJson(text: string, field = 'body'): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    const detail = error instanceof SyntaxError ? error.message.replace(/^.*?(at position \d+).*$/s, '$1') : '';
-    throw badRequest([{ field, message: `is not valid JSON${detail.startsWith('at position') ? ` (${detail})` : ''}` }]);
+    const detail =
+      error instanceof SyntaxError ? error.message.replace(/^.*?(at position \d+).*$/s, '$1') : '';
+    throw badRequest([
+      { field, message: `is not valid JSON${detail.startsWith('at position') ? ` (${detail})` : ''}` },
+    ]);
   }
 }
 
@@ -55,7 +58,8 @@ export function parseUrlEncoded(text: string): FormFields {
   const fields: FormFields = Object.create(null);
   let count = 0;
   for (const [name, value] of new URLSearchParams(text)) {
-    if (++count > MAX_FIELDS) throw badRequest([{ field: 'body', message: `has more than ${MAX_FIELDS} fields` }]);
+    if (++count > MAX_FIELDS)
+      throw badRequest([{ field: 'body', message: `has more than ${MAX_FIELDS} fields` }]);
     addField(fields, name, value);
   }
   return fields;
@@ -73,13 +77,21 @@ export function parseMultipart(bytes: Buffer, contentType: string): Promise<Form
         defParamCharset: 'utf8',
       });
     } catch {
-      reject(badRequest([{ field: 'content-type', message: 'multipart/form-data needs a boundary parameter' }]));
+      reject(
+        badRequest([{ field: 'content-type', message: 'multipart/form-data needs a boundary parameter' }]),
+      );
       return;
     }
     parser.on('field', (name, value) => addField(fields, name, value));
-    parser.on('fieldsLimit', () => reject(badRequest([{ field: 'body', message: `has more than ${MAX_FIELDS} fields` }])));
-    parser.on('filesLimit', () => reject(badRequest([{ field: 'body', message: 'file uploads are not accepted' }])));
-    parser.on('error', () => reject(badRequest([{ field: 'body', message: 'is not valid multipart/form-data' }])));
+    parser.on('fieldsLimit', () =>
+      reject(badRequest([{ field: 'body', message: `has more than ${MAX_FIELDS} fields` }])),
+    );
+    parser.on('filesLimit', () =>
+      reject(badRequest([{ field: 'body', message: 'file uploads are not accepted' }])),
+    );
+    parser.on('error', () =>
+      reject(badRequest([{ field: 'body', message: 'is not valid multipart/form-data' }])),
+    );
     parser.on('close', () => resolve(fields));
     parser.end(bytes);
   });
@@ -99,8 +111,11 @@ const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 
 /** JSON, urlencoded or multipart, by Content-Type; anything else is 415. */
 export async function parseFormBody(bytes: Buffer, contentTypeHeader: string): Promise<ParsedBody> {
   const type = contentTypeHeader.split(';')[0]!.trim().toLowerCase();
-  if (type === 'application/json' || type.endsWith('+json')) return { kind: 'json', value: parseJson(decodeUtf8(bytes)) };
-  if (type === 'application/x-www-form-urlencoded') return { kind: 'form', value: parseUrlEncoded(decodeUtf8(bytes)) };
-  if (type === 'multipart/form-data') return { kind: 'form', value: await parseMultipart(bytes, contentTypeHeader) };
+  if (type === 'application/json' || type.endsWith('+json'))
+    return { kind: 'json', value: parseJson(decodeUtf8(bytes)) };
+  if (type === 'application/x-www-form-urlencoded')
+    return { kind: 'form', value: parseUrlEncoded(decodeUtf8(bytes)) };
+  if (type === 'multipart/form-data')
+    return { kind: 'form', value: await parseMultipart(bytes, contentTypeHeader) };
   throw unsupportedMediaType(FORM_TYPES);
 }

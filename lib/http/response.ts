@@ -1,6 +1,9 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
-export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
+export type HttpResponse = APIGatewayProxyStructuredResultV2 & {
+  statusCode: number;
+  headers: Record<string, string>;
+};
 
 const BASE_HEADERS = {
   'cache-control': 'no-store',
@@ -36,7 +39,13 @@ export function empty(statusCode: number, headers: Record<string, string> = {}):
   return { statusCode, headers: { ...BASE_HEADERS, ...headers }, body: '' };
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]!);

@@ -8,7 +8,6 @@ import { parseInput } from '../http/validate.js';
 import { getAlias, getProfile, type ProspectProfile, queryTimeline } from '../store/prospects.js';
 import { emailHash } from './identity.js';
 import { prospectIdSchema, prospectLookupQuerySchema, timelineQuerySchema } from './prospect-schemas.js';
-import { followMerges } from './record-capture.js';
 
 /** GET /v1/prospects/{id} and GET /v1/prospects?email= */
 export async function handleGetProspect(event: HttpRequest): Promise<HttpResponse> {
@@ -28,9 +27,7 @@ export async function handleGetProspect(event: HttpRequest): Promise<HttpRespons
     prospectId = await getAlias({ kind: 'email', value: emailHash(lookup.email) });
     if (!prospectId) throw notFound('No prospect has that email address');
   }
-  const resolvedId = await followMerges(prospectId);
-  const profile = await getProfile(resolvedId);
-  if (!profile) throw notFound('No such prospect');
+  const { resolvedId, profile } = await readThroughMerges(prospectId);
 
   const startKey = paging.cursor ? decodeCursor(paging.cursor, `timeline:${resolvedId}`) : undefined;
   const page = await queryTimeline(resolvedId, { limit: paging.limit, ...(startKey ? { startKey } : {}) });
@@ -71,4 +68,19 @@ export function presentProfile(profile: ProspectProfile) {
     updatedAt,
     lastReceivedAt: lastReceivedAt ?? null,
   };
+}
+
+/**
+ * Follows merge forwarding addresses without writing: a reader never finishes a merge (it has no write
+ * permission); the next capture that touches the identity does.
+ */
+async function readThroughMerges(prospectId: string, maxHops = 10) {
+  let resolvedId = prospectId;
+  for (let hop = 0; hop < maxHops; hop++) {
+    const profile = await getProfile(resolvedId);
+    if (!profile) break;
+    if (!profile.mergedInto) return { resolvedId, profile };
+    resolvedId = profile.mergedInto;
+  }
+  throw notFound('No such prospect');
 }

@@ -12,6 +12,7 @@ import {
   identityKeyString,
   markMerged,
   moveTouchpoints,
+  type ProspectProfile,
   repointAlias,
   writeTouchpoint,
 } from '../store/prospects.js';
@@ -60,31 +61,42 @@ export async function recordCapture(capture: Capture, now = new Date()): Promise
     }
     ({ target, expected } = await resolveIdentities(refs, now));
   }
-  throw new HttpError(503, 'The prospect is being updated concurrently; retry shortly', [], { 'retry-after': '1' });
+  throw new HttpError(503, 'The prospect is being updated concurrently; retry shortly', [], {
+    'retry-after': '1',
+  });
 }
 
 /**
- * Finds the prospect a capture belongs to when the optimistic guess was wrong: the prospect of the strongest
- * identity that already has one wins; other prospects the capture names are merged into it when they are
- * anonymous (or known only by the same identities), otherwise their alias is re-pointed (last claim wins).
+ * Finds the prospect a capture belongs to when the optimistic guess was wrong. The winner is the prospect of the
+ * capture's strongest identity, else the first other one (by strength) that is not a different known person,
+ * else a new prospect. Other prospects the capture names are merged into the winner when they are anonymous (or
+ * known only by the same identities); otherwise their alias is re-pointed to the winner: the last claim wins.
  */
 async function resolveIdentities(refs: IdentityRef[], now: Date) {
   const aliases = await getAliases(refs);
-  const owners = new Map<string, string>();
+  const owners: { ref: IdentityRef; prospectId: string; profile: ProspectProfile | undefined }[] = [];
   for (const ref of refs) {
-    const prospectId = aliases.get(identityKeyString(ref));
-    if (prospectId) owners.set(identityKeyString(ref), await followMerges(prospectId, now));
+    const aliased = aliases.get(identityKeyString(ref));
+    if (!aliased) continue;
+    const prospectId = await followMerges(aliased, now);
+    owners.push({ ref, prospectId, profile: await getProfile(prospectId, true) });
   }
-  const winner = refs.map((ref) => owners.get(identityKeyString(ref))).find(Boolean) ?? derivedProspectId(refs[0]!);
-  for (const other of new Set(owners.values())) {
-    if (other === winner) continue;
-    const loser = await getProfile(other, true);
-    if (loser && mayMerge(loser, refs)) await mergeProspects(other, winner, now);
+  const winner =
+    owners.find((owner) => owner.ref === refs[0])?.prospectId ??
+    owners.find((owner) => !owner.profile || mayMerge(owner.profile, refs))?.prospectId ??
+    derivedProspectId(refs[0]!);
+  const merged = new Set([winner]);
+  for (const owner of owners) {
+    if (merged.has(owner.prospectId) || !owner.profile || !mayMerge(owner.profile, refs)) continue;
+    await mergeProspects(owner.prospectId, winner, now);
+    merged.add(owner.prospectId);
   }
-  const current = owners.size ? await getAliases(refs) : new Map<string, string>();
+  const current = owners.length ? await getAliases(refs) : new Map<string, string>();
   return {
     target: winner,
-    expected: new Map(refs.map((ref) => [identityKeyString(ref), current.get(identityKeyString(ref)) ?? null])),
+    expected: new Map(
+      refs.map((ref) => [identityKeyString(ref), current.get(identityKeyString(ref)) ?? null]),
+    ),
   };
 }
 

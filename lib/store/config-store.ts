@@ -1,5 +1,5 @@
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.js';
 import { sha256Hex } from '../crypto.js';
 import { documents, tableName } from './client.js';
@@ -7,7 +7,13 @@ import { keys } from './keys.js';
 
 export type ConfigKind = 'form' | 'source' | 'icp' | 'segment' | 'sequence' | 'template';
 
-export type StoredConfig<T> = { kind: ConfigKind; id: string; version: number; updatedAt: string; document: T };
+export type StoredConfig<T> = {
+  kind: ConfigKind;
+  id: string;
+  version: number;
+  updatedAt: string;
+  document: T;
+};
 
 type CacheEntry = { value: unknown; expires: number };
 // Config changes rarely and is read on every request: a short in-process cache keeps it to one read per
@@ -26,9 +32,14 @@ export function clearConfigCache(): void {
   cache.clear();
 }
 
-export async function getCurrentConfig<T>(kind: ConfigKind, id: string): Promise<StoredConfig<T> | undefined> {
+export async function getCurrentConfig<T>(
+  kind: ConfigKind,
+  id: string,
+): Promise<StoredConfig<T> | undefined> {
   return cached(`${kind}/${id}`, async () => {
-    const result = await documents.send(new GetCommand({ TableName: tableName, Key: keys.configCurrent(kind, id) }));
+    const result = await documents.send(
+      new GetCommand({ TableName: tableName, Key: keys.configCurrent(kind, id) }),
+    );
     if (!result.Item) return undefined;
     return {
       kind,
@@ -76,7 +87,10 @@ export async function putConfig<T>(
   options: {
     now?: Date;
     /** Items that must change with this version, such as write-key lookups; computed from the previous document. */
-    related?: (previous: T | undefined) => { put: { PK: string; SK: string; [key: string]: unknown }[]; remove: { PK: string; SK: string }[] };
+    related?: (previous: T | undefined) => {
+      put: { PK: string; SK: string; [key: string]: unknown }[];
+      remove: { PK: string; SK: string }[];
+    };
   } = {},
 ): Promise<StoredConfig<T>> {
   const now = (options.now ?? new Date()).toISOString();
@@ -130,7 +144,11 @@ export function writeKeyHash(writeKey: string): string {
 export function sourceWriteKeyChanges(sourceId: string, writeKeys: string[], previousWriteKeys: string[]) {
   const removed = previousWriteKeys.filter((key) => !writeKeys.includes(key));
   return {
-    put: writeKeys.map((key) => ({ ...keys.sourceWriteKey(writeKeyHash(key)), entity: 'source-key', sourceId })),
+    put: writeKeys.map((key) => ({
+      ...keys.sourceWriteKey(writeKeyHash(key)),
+      entity: 'source-key',
+      sourceId,
+    })),
     remove: removed.map((key) => keys.sourceWriteKey(writeKeyHash(key))),
   };
 }
@@ -139,7 +157,9 @@ export function sourceWriteKeyChanges(sourceId: string, writeKeys: string[], pre
 export async function findSourceIdByWriteKey(writeKey: string): Promise<string | undefined> {
   const hash = writeKeyHash(writeKey);
   return cached(`source-key/${hash}`, async () => {
-    const result = await documents.send(new GetCommand({ TableName: tableName, Key: keys.sourceWriteKey(hash) }));
+    const result = await documents.send(
+      new GetCommand({ TableName: tableName, Key: keys.sourceWriteKey(hash) }),
+    );
     return result.Item?.sourceId as string | undefined;
   });
 }

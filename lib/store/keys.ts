@@ -34,7 +34,10 @@ export const keys = {
   }),
   configCurrent: (kind: string, id: string): TableKey => ({ PK: `CFG#${kind}#${id}`, SK: 'CURRENT' }),
   sourceWriteKey: (writeKeyHash: string): TableKey => ({ PK: `SRCKEY#${writeKeyHash}`, SK: 'SRCKEY' }),
-  dailyCounter: (name: string, scope: string, day: string): TableKey => ({ PK: `STAT#${name}#${scope}`, SK: `D#${day}` }),
+  dailyCounter: (name: string, scope: string, day: string): TableKey => ({
+    PK: `STAT#${name}#${scope}`,
+    SK: `D#${day}`,
+  }),
 };
 
 export function prospectIdFromPartition(pk: string): string {

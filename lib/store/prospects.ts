@@ -5,8 +5,8 @@ import {
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
-  UpdateCommand,
   type TransactWriteCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ConsentRecord, Touchpoint } from '../capture/touchpoint.js';
 import type { Traits } from '../capture/traits.js';
@@ -106,12 +106,22 @@ export async function writeTouchpoint(input: WriteTouchpointInput): Promise<Writ
     },
     ...input.identities.map((identity) => {
       const expected =
-        input.expectedAliases === 'absent-or-target' ? prospectId : input.expectedAliases.get(identityKeyString(identity));
+        input.expectedAliases === 'absent-or-target'
+          ? prospectId
+          : input.expectedAliases.get(identityKeyString(identity));
       return {
         Put: {
           TableName: tableName,
-          Item: { ...keys.identity(identity.kind, identity.value), entity: 'identity', kind: identity.kind, prospectId, updatedAt: nowIso },
-          ConditionExpression: expected ? 'attribute_not_exists(PK) OR prospectId = :expected' : 'attribute_not_exists(PK)',
+          Item: {
+            ...keys.identity(identity.kind, identity.value),
+            entity: 'identity',
+            kind: identity.kind,
+            prospectId,
+            updatedAt: nowIso,
+          },
+          ConditionExpression: expected
+            ? 'attribute_not_exists(PK) OR prospectId = :expected'
+            : 'attribute_not_exists(PK)',
           ...(expected ? { ExpressionAttributeValues: { ':expected': expected } } : {}),
         },
       };
@@ -123,16 +133,22 @@ export async function writeTouchpoint(input: WriteTouchpointInput): Promise<Writ
   } catch (error) {
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
-    if (reasons[0] === 'ConditionalCheckFailed' || reasons[1] === 'ConditionalCheckFailed') return { status: 'duplicate' };
+    if (reasons[0] === 'ConditionalCheckFailed' || reasons[1] === 'ConditionalCheckFailed')
+      return { status: 'duplicate' };
     if (reasons[2] === 'ConditionalCheckFailed') return { status: 'conflict', reason: 'merged' };
-    if (reasons.slice(3).includes('ConditionalCheckFailed')) return { status: 'conflict', reason: 'identity' };
+    if (reasons.slice(3).includes('ConditionalCheckFailed'))
+      return { status: 'conflict', reason: 'identity' };
     // TransactionConflict: another writer touched the same items at the same moment; the caller retries.
     if (reasons.includes('TransactionConflict')) return { status: 'conflict', reason: 'identity' };
     throw error;
   }
 }
 
-export function touchpointItem(prospectId: string, touchpoint: Touchpoint, extra: Record<string, unknown> = {}) {
+export function touchpointItem(
+  prospectId: string,
+  touchpoint: Touchpoint,
+  extra: Record<string, unknown> = {},
+) {
   const { properties, ...rest } = touchpoint;
   // Properties are stored as JSON text: any shape the client sent round-trips, and DynamoDB's number and
   // empty-value rules never reject an otherwise valid event.
@@ -148,7 +164,10 @@ export function touchpointItem(prospectId: string, touchpoint: Touchpoint, extra
 
 export function touchpointFromItem(item: Record<string, unknown>): Touchpoint & { prospectId: string } {
   const { PK: _pk, SK: _sk, entity: _entity, properties, ...rest } = item;
-  return { ...(rest as Touchpoint & { prospectId: string }), properties: JSON.parse(String(properties ?? '{}')) };
+  return {
+    ...(rest as Touchpoint & { prospectId: string }),
+    properties: JSON.parse(String(properties ?? '{}')),
+  };
 }
 
 function buildProfileUpdate(input: WriteTouchpointInput) {
@@ -188,7 +207,9 @@ function buildProfileUpdate(input: WriteTouchpointInput) {
     values[':emailHash'] = input.emailHash;
     sets.push('emailHash = :emailHash');
   }
-  const anonymous = input.identities.filter((identity) => identity.kind === 'anon').map((identity) => identity.value);
+  const anonymous = input.identities
+    .filter((identity) => identity.kind === 'anon')
+    .map((identity) => identity.value);
   if (anonymous.length) {
     values[':anon'] = new Set(anonymous);
     adds.push('anonymousIds :anon');
@@ -202,13 +223,22 @@ function buildProfileUpdate(input: WriteTouchpointInput) {
 }
 
 export async function getDedupProspect(key: TableKey): Promise<string | undefined> {
-  const result = await documents.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+  const result = await documents.send(
+    new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
+  );
   return result.Item?.prospectId as string | undefined;
 }
 
-export async function getProfile(prospectId: string, consistent = false): Promise<ProspectProfile | undefined> {
+export async function getProfile(
+  prospectId: string,
+  consistent = false,
+): Promise<ProspectProfile | undefined> {
   const result = await documents.send(
-    new GetCommand({ TableName: tableName, Key: keys.prospectProfile(prospectId), ConsistentRead: consistent }),
+    new GetCommand({
+      TableName: tableName,
+      Key: keys.prospectProfile(prospectId),
+      ConsistentRead: consistent,
+    }),
   );
   if (!result.Item) return undefined;
   const { PK: _pk, SK: _sk, entity: _entity, ...profile } = result.Item;
@@ -220,11 +250,15 @@ export async function getAliases(identities: IdentityRef[]): Promise<Map<string,
   const found = new Map<string, string>();
   if (!identities.length) return found;
   let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
-    [tableName]: { Keys: identities.map((identity) => keys.identity(identity.kind, identity.value)), ConsistentRead: true },
+    [tableName]: {
+      Keys: identities.map((identity) => keys.identity(identity.kind, identity.value)),
+      ConsistentRead: true,
+    },
   };
   while (request && Object.keys(request).length) {
     const result = await documents.send(new BatchGetCommand({ RequestItems: request }));
-    for (const item of result.Responses?.[tableName] ?? []) found.set(item.PK as string, item.prospectId as string);
+    for (const item of result.Responses?.[tableName] ?? [])
+      found.set(item.PK as string, item.prospectId as string);
     request = result.UnprocessedKeys as typeof request;
   }
   return found;
@@ -234,7 +268,10 @@ export async function getAlias(identity: IdentityRef): Promise<string | undefine
   return (await getAliases([identity])).get(identityKeyString(identity));
 }
 
-export type TimelinePage = { items: (Touchpoint & { prospectId: string })[]; lastKey?: Record<string, unknown> };
+export type TimelinePage = {
+  items: (Touchpoint & { prospectId: string })[];
+  lastKey?: Record<string, unknown>;
+};
 
 export async function queryTimeline(
   prospectId: string,
@@ -244,7 +281,10 @@ export async function queryTimeline(
     new QueryCommand({
       TableName: tableName,
       KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.prospectPartition(prospectId), ':prefix': keys.touchpointPrefix },
+      ExpressionAttributeValues: {
+        ':pk': keys.prospectPartition(prospectId),
+        ':prefix': keys.touchpointPrefix,
+      },
       ScanIndexForward: !(options.newestFirst ?? true),
       Limit: options.limit,
       ExclusiveStartKey: options.startKey,
@@ -267,7 +307,8 @@ export async function markMerged(loserId: string, winnerId: string, now: Date): 
         TableName: tableName,
         Key: keys.prospectProfile(loserId),
         UpdateExpression: 'SET mergedInto = :winner, mergeStartedAt = if_not_exists(mergeStartedAt, :now)',
-        ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(mergedInto) OR mergedInto = :winner)',
+        ConditionExpression:
+          'attribute_exists(PK) AND (attribute_not_exists(mergedInto) OR mergedInto = :winner)',
         ExpressionAttributeValues: { ':winner': winnerId, ':now': now.toISOString() },
       }),
     );
@@ -287,7 +328,10 @@ export async function moveTouchpoints(fromId: string, toId: string): Promise<num
       new QueryCommand({
         TableName: tableName,
         KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.prospectPartition(fromId), ':prefix': keys.touchpointPrefix },
+        ExpressionAttributeValues: {
+          ':pk': keys.prospectPartition(fromId),
+          ':prefix': keys.touchpointPrefix,
+        },
         ConsistentRead: true,
         Limit: 25,
         ExclusiveStartKey: startKey,
@@ -295,7 +339,13 @@ export async function moveTouchpoints(fromId: string, toId: string): Promise<num
     );
     const items = result.Items ?? [];
     if (items.length) {
-      await batchWrite(items.map((item) => ({ PutRequest: { Item: { ...item, PK: keys.prospectPartition(toId), prospectId: toId, mergedFrom: fromId } } })));
+      await batchWrite(
+        items.map((item) => ({
+          PutRequest: {
+            Item: { ...item, PK: keys.prospectPartition(toId), prospectId: toId, mergedFrom: fromId },
+          },
+        })),
+      );
       await batchWrite(items.map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } })));
       moved += items.length;
     }
@@ -307,8 +357,17 @@ export async function moveTouchpoints(fromId: string, toId: string): Promise<num
 /** Fills the winner's missing traits and consent from the loser and takes over its identities. */
 export async function foldProfile(loser: ProspectProfile, winnerId: string, now: Date): Promise<boolean> {
   const names: Record<string, string> = {};
-  const values: Record<string, unknown> = { ':now': now.toISOString(), ':id': winnerId, ':entity': 'prospect' };
-  const sets = ['entity = :entity', 'prospectId = :id', 'createdAt = if_not_exists(createdAt, :now)', 'updatedAt = :now'];
+  const values: Record<string, unknown> = {
+    ':now': now.toISOString(),
+    ':id': winnerId,
+    ':entity': 'prospect',
+  };
+  const sets = [
+    'entity = :entity',
+    'prospectId = :id',
+    'createdAt = if_not_exists(createdAt, :now)',
+    'updatedAt = :now',
+  ];
   const adds: string[] = [];
   let index = 0;
   const fill = (attribute: string, value: unknown) => {
@@ -346,7 +405,12 @@ export async function foldProfile(loser: ProspectProfile, winnerId: string, now:
 }
 
 /** Points an alias at `toId` if it still points at `fromId`. */
-export async function repointAlias(identity: IdentityRef, fromId: string, toId: string, now: Date): Promise<void> {
+export async function repointAlias(
+  identity: IdentityRef,
+  fromId: string,
+  toId: string,
+  now: Date,
+): Promise<void> {
   try {
     await documents.send(
       new UpdateCommand({
@@ -382,7 +446,9 @@ async function batchWrite(requests: Record<string, unknown>[]): Promise<void> {
   for (let attempt = 0; pending?.length; attempt++) {
     if (attempt > 8) throw new Error('BatchWrite left unprocessed items after retries');
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 10));
-    const result = await documents.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending as never } }));
+    const result = await documents.send(
+      new BatchWriteCommand({ RequestItems: { [tableName]: pending as never } }),
+    );
     pending = result.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined;
   }
 }

@@ -3,7 +3,12 @@ import { documents, tableName } from './client.js';
 import { keys } from './keys.js';
 
 /** Adds to named counters of one day; counter names become attribute names, so callers pass config-defined names only. */
-export async function incrementDailyCounters(name: string, scope: string, day: Date, counters: Record<string, number>) {
+export async function incrementDailyCounters(
+  name: string,
+  scope: string,
+  day: Date,
+  counters: Record<string, number>,
+) {
   const entries = Object.entries(counters);
   if (!entries.length) return;
   await documents.send(
@@ -11,15 +16,24 @@ export async function incrementDailyCounters(name: string, scope: string, day: D
       TableName: tableName,
       Key: keys.dailyCounter(name, scope, day.toISOString().slice(0, 10)),
       UpdateExpression: `ADD ${entries.map((_, index) => `#c${index} :c${index}`).join(', ')}`,
-      ExpressionAttributeNames: Object.fromEntries(entries.map(([counter], index) => [`#c${index}`, counter])),
+      ExpressionAttributeNames: Object.fromEntries(
+        entries.map(([counter], index) => [`#c${index}`, counter]),
+      ),
       ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], index) => [`:c${index}`, value])),
     }),
   );
 }
 
-export async function getDailyCounters(name: string, scope: string, day: Date): Promise<Record<string, number>> {
+export async function getDailyCounters(
+  name: string,
+  scope: string,
+  day: Date,
+): Promise<Record<string, number>> {
   const result = await documents.send(
-    new GetCommand({ TableName: tableName, Key: keys.dailyCounter(name, scope, day.toISOString().slice(0, 10)) }),
+    new GetCommand({
+      TableName: tableName,
+      Key: keys.dailyCounter(name, scope, day.toISOString().slice(0, 10)),
+    }),
   );
   const { PK: _pk, SK: _sk, ...counters } = result.Item ?? {};
   return counters as Record<string, number>;

@@ -28,8 +28,10 @@ export function apiGatewayEvent(input: HttpRequestInput): APIGatewayProxyEventV2
     else headers[lower] = joined;
   }
   const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
-  const bodyBuffer = input.body === undefined ? undefined : Buffer.isBuffer(input.body) ? input.body : Buffer.from(input.body);
+  for (const [name, value] of url.searchParams)
+    query[name] = name in query ? `${query[name]},${value}` : value;
+  const bodyBuffer =
+    input.body === undefined ? undefined : Buffer.isBuffer(input.body) ? input.body : Buffer.from(input.body);
   const isText = TEXT_TYPES.test(headers['content-type'] ?? 'text/plain');
   const now = new Date();
   const method = input.method.toUpperCase();
@@ -41,13 +43,21 @@ export function apiGatewayEvent(input: HttpRequestInput): APIGatewayProxyEventV2
     ...(cookies.length ? { cookies } : {}),
     headers,
     ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
-    ...(input.pathParameters && Object.keys(input.pathParameters).length ? { pathParameters: input.pathParameters } : {}),
+    ...(input.pathParameters && Object.keys(input.pathParameters).length
+      ? { pathParameters: input.pathParameters }
+      : {}),
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'localhost',
-      http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: input.sourceIp ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method,
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: input.sourceIp ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: randomUUID(),
       routeKey: input.routeKey ?? `${method} ${url.pathname}`,
       stage: '$default',
@@ -80,7 +90,14 @@ export function lambdaContext(functionName: string, timeoutMs = 10_000): Context
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 /** Normalises a handler's result as API Gateway does (a bare object becomes a 200 JSON body). */
-export function toHttpResult(result: unknown): Required<Pick<APIGatewayProxyStructuredResultV2, 'statusCode'>> & APIGatewayProxyStructuredResultV2 {
-  if (result && typeof result === 'object' && 'statusCode' in result) return result as APIGatewayProxyStructuredResultV2 & { statusCode: number };
-  return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(result ?? null) };
+export function toHttpResult(
+  result: unknown,
+): Required<Pick<APIGatewayProxyStructuredResultV2, 'statusCode'>> & APIGatewayProxyStructuredResultV2 {
+  if (result && typeof result === 'object' && 'statusCode' in result)
+    return result as APIGatewayProxyStructuredResultV2 & { statusCode: number };
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(result ?? null),
+  };
 }

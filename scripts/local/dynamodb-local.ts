@@ -26,14 +26,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startDynamoDbLocal(options: { port?: number; log?: (line: string) => void } = {}): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(
+  options: { port?: number; log?: (line: string) => void } = {},
+): Promise<DynamoDbLocal> {
   const port = options.port ?? (await freePort());
   const { jar, libraryPath } = dynamoDbLocalJar();
   // Its working directory receives dynamodb-local-metadata.json: keep that out of the repository.
   const workDir = mkdtempSync(join(tmpdir(), 'dynamodb-local-'));
   const child: ChildProcess = spawn(
     'java',
-    ['-Xms64m', '-Xmx1g', `-Djava.library.path=${libraryPath}`, '-jar', jar, '-inMemory', '-sharedDb', '-port', String(port)],
+    [
+      '-Xms64m',
+      '-Xmx1g',
+      `-Djava.library.path=${libraryPath}`,
+      '-jar',
+      jar,
+      '-inMemory',
+      '-sharedDb',
+      '-port',
+      String(port),
+    ],
     { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output: string[] = [];
@@ -49,14 +61,16 @@ export async function startDynamoDbLocal(options: { port?: number; log?: (line: 
 
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited (${child.exitCode}): ${output.join('')}`);
+    if (child.exitCode !== null)
+      throw new Error(`DynamoDB Local exited (${child.exitCode}): ${output.join('')}`);
     try {
       const response = await fetch(endpoint, {
         method: 'POST',
         headers: {
           'content-type': 'application/x-amz-json-1.0',
           'x-amz-target': 'DynamoDB_20120810.ListTables',
-          authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x',
         },
         body: '{}',
       });

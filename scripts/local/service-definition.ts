@@ -9,16 +9,27 @@ import { parse, type Tags } from 'yaml';
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 type HttpApiEvent = string | { method: string; path: string };
-type FunctionDefinition = { handler: string; events?: { httpApi?: HttpApiEvent; schedule?: unknown; stream?: unknown }[] };
+type FunctionDefinition = {
+  handler: string;
+  events?: { httpApi?: HttpApiEvent; schedule?: unknown; stream?: unknown }[];
+};
 
-export type Route = { method: string; path: string; functionName: string; pattern: RegExp; parameterNames: string[] };
+export type Route = {
+  method: string;
+  path: string;
+  functionName: string;
+  pattern: RegExp;
+  parameterNames: string[];
+};
 
 // CloudFormation's short-form tags only need to parse, not resolve, for local use.
-const cloudFormationTags: Tags = ['!Ref', '!GetAtt', '!Sub', '!Join', '!Select', '!If', '!Equals'].map((tag) => ({
-  tag,
-  resolve: (value: unknown) => ({ [tag]: value }),
-  collection: undefined,
-})) as unknown as Tags;
+const cloudFormationTags: Tags = ['!Ref', '!GetAtt', '!Sub', '!Join', '!Select', '!If', '!Equals'].map(
+  (tag) => ({
+    tag,
+    resolve: (value: unknown) => ({ [tag]: value }),
+    collection: undefined,
+  }),
+) as unknown as Tags;
 
 export function readServiceDefinition() {
   const text = readFileSync(new URL('serverless.yml', `file://${projectRoot}`), 'utf8');
@@ -39,7 +50,9 @@ export function httpRoutes(): Route[] {
     for (const event of definition.events ?? []) {
       if (!event.httpApi) continue;
       const [method, path] =
-        typeof event.httpApi === 'string' ? (event.httpApi.split(' ') as [string, string]) : [event.httpApi.method, event.httpApi.path];
+        typeof event.httpApi === 'string'
+          ? (event.httpApi.split(' ') as [string, string])
+          : [event.httpApi.method, event.httpApi.path];
       const parameterNames: string[] = [];
       const pattern = new RegExp(
         `^${path.replace(/\{([^}]+)\}/g, (_, name: string) => {
@@ -58,14 +71,25 @@ export function handlerLocation(functionName: string): { modulePath: string; exp
   const definition = functionDefinitions()[functionName];
   if (!definition) throw new Error(`No function ${functionName} in serverless.yml`);
   const dot = definition.handler.lastIndexOf('.');
-  return { modulePath: `${definition.handler.slice(0, dot)}.ts`, exportName: definition.handler.slice(dot + 1) };
+  return {
+    modulePath: `${definition.handler.slice(0, dot)}.ts`,
+    exportName: definition.handler.slice(dot + 1),
+  };
 }
 
 /** CreateTable input for the table resource, minus what only CloudFormation understands. */
 export function tableDefinition(tableName: string) {
-  const table = Object.values(readServiceDefinition().resources.Resources).find((resource) => resource.Type === 'AWS::DynamoDB::Table');
+  const table = Object.values(readServiceDefinition().resources.Resources).find(
+    (resource) => resource.Type === 'AWS::DynamoDB::Table',
+  );
   if (!table) throw new Error('serverless.yml defines no DynamoDB table');
-  const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, StreamSpecification, TimeToLiveSpecification } = table.Properties as {
+  const {
+    AttributeDefinitions,
+    KeySchema,
+    GlobalSecondaryIndexes,
+    StreamSpecification,
+    TimeToLiveSpecification,
+  } = table.Properties as {
     AttributeDefinitions: unknown;
     KeySchema: unknown;
     GlobalSecondaryIndexes?: unknown;

@@ -9,13 +9,19 @@ import {
 import { tableDefinition } from './service-definition.js';
 
 /** Creates the table as serverless.yml defines it, unless it exists; waits until it is active. */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<{ streamArn?: string }> {
+export async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<{ streamArn?: string }> {
   const { create, ttlAttribute } = tableDefinition(tableName);
   try {
     await client.send(new CreateTableCommand(create as CreateTableCommandInput));
     if (ttlAttribute) {
       await client.send(
-        new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true } }),
+        new UpdateTimeToLiveCommand({
+          TableName: tableName,
+          TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true },
+        }),
       );
     }
   } catch (error) {
@@ -23,7 +29,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   }
   for (let attempt = 0; attempt < 100; attempt++) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (Table?.TableStatus === 'ACTIVE') return { ...(Table.LatestStreamArn ? { streamArn: Table.LatestStreamArn } : {}) };
+    if (Table?.TableStatus === 'ACTIVE')
+      return { ...(Table.LatestStreamArn ? { streamArn: Table.LatestStreamArn } : {}) };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`Table ${tableName} did not become active`);
