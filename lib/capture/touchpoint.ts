@@ -1,6 +1,16 @@
 import type { Traits } from './traits.js';
 
-export type TouchpointType = 'form' | 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+export type TouchpointType =
+  | 'form'
+  | 'track'
+  | 'identify'
+  | 'page'
+  | 'screen'
+  | 'group'
+  | 'alias'
+  | 'activity'
+  | 'qualified'
+  | 'unqualified';
 
 export type ConsentRecord = {
   formId: string;

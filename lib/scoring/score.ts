@@ -1,0 +1,179 @@
+import type { Touchpoint } from '../capture/touchpoint.js';
+import { addPoints, type DecayedSum, valueAt, ZERO_SUM } from './decay.js';
+import { matchingRules, surveyAnswers } from './engagement.js';
+import type { FitResult } from './fit.js';
+import type { Icp } from './icp.js';
+
+/** Days of per-rule daily counts kept: enough for daily caps and "this week" in explanations. */
+export const LEDGER_DAYS = 8;
+const DAY_MS = 86_400_000;
+
+export type LedgerEntry = {
+  reason: string;
+  sum: DecayedSum;
+  /** Touchpoints that matched, capped or not. */
+  count: number;
+  capped: number;
+  lastAt: string;
+  /** yyyy-mm-dd -> touchpoints that matched that day (the last LEDGER_DAYS days seen). */
+  days: Record<string, number>;
+};
+
+export type ExperienceSignals = {
+  nps?: { score: number; at: string };
+  csat?: { score: number; at: string };
+  surveyAnswers?: number;
+};
+
+/** What the stream has folded into one prospect's score for one ICP: bounded whatever the history. */
+export type EngagementState = {
+  engagement: DecayedSum;
+  /** One entry per engagement rule of the ICP (at most 50). */
+  ledger: Record<string, LedgerEntry>;
+  touchpointsApplied: number;
+  lastTouchpointAt?: string;
+  experience: ExperienceSignals;
+};
+
+export const EMPTY_STATE: EngagementState = {
+  engagement: ZERO_SUM,
+  ledger: {},
+  touchpointsApplied: 0,
+  experience: {},
+};
+
+/**
+ * Folds one touchpoint in: O(number of rules), independent of the prospect's history. Order-independent for the
+ * engagement sum (forward decay is a plain sum), so late and out-of-order touchpoints are exact. Daily caps are
+ * exact within the last LEDGER_DAYS days of touchpoint time; a touchpoint older than that earns its points uncapped.
+ */
+export function applyTouchpoint(state: EngagementState, icp: Icp, touchpoint: Touchpoint): EngagementState {
+  const atMs = Date.parse(touchpoint.occurredAt);
+  const day = touchpoint.occurredAt.slice(0, 10);
+  let engagement = state.engagement;
+  const ledger = { ...state.ledger };
+  for (const rule of matchingRules(icp, touchpoint)) {
+    const entry: LedgerEntry = ledger[rule.id]
+      ? { ...ledger[rule.id]!, days: { ...ledger[rule.id]!.days } }
+      : { reason: rule.reason, sum: ZERO_SUM, count: 0, capped: 0, lastAt: touchpoint.occurredAt, days: {} };
+    entry.reason = rule.reason;
+    const today = entry.days[day] ?? 0;
+    const capped = rule.capPerDay !== undefined && today >= rule.capPerDay;
+    if (capped) entry.capped++;
+    else {
+      entry.sum = addPoints(entry.sum, rule.points, atMs, icp.halfLifeDays);
+      engagement = addPoints(engagement, rule.points, atMs, icp.halfLifeDays);
+    }
+    entry.count++;
+    entry.days[day] = today + 1;
+    if (touchpoint.occurredAt > entry.lastAt) entry.lastAt = touchpoint.occurredAt;
+    entry.days = recentDays(entry.days);
+    ledger[rule.id] = entry;
+  }
+  const experience = { ...state.experience };
+  const answers = surveyAnswers(touchpoint);
+  for (const kind of ['nps', 'csat'] as const) {
+    const answer = answers[kind];
+    if (answer === undefined) continue;
+    experience.surveyAnswers = (experience.surveyAnswers ?? 0) + 1;
+    if (!experience[kind] || experience[kind]!.at <= touchpoint.occurredAt)
+      experience[kind] = { score: answer, at: touchpoint.occurredAt };
+  }
+  return {
+    engagement,
+    ledger,
+    touchpointsApplied: state.touchpointsApplied + 1,
+    lastTouchpointAt:
+      !state.lastTouchpointAt || touchpoint.occurredAt > state.lastTouchpointAt
+        ? touchpoint.occurredAt
+        : state.lastTouchpointAt,
+    experience,
+  };
+}
+
+function recentDays(days: Record<string, number>): Record<string, number> {
+  const keys = Object.keys(days).sort();
+  return Object.fromEntries(keys.slice(-LEDGER_DAYS).map((key) => [key, days[key]!]));
+}
+
+export function engagementAt(state: EngagementState, icp: Icp, nowMs: number): number {
+  return Math.max(0, valueAt(state.engagement, nowMs, icp.halfLifeDays));
+}
+
+/** Qualification with hysteresis: qualify at or above qualifyAt, drop only below dropAt (or out of the grades). */
+export function nextQualification(qualified: boolean, fit: FitResult, engagement: number, icp: Icp): boolean {
+  const gradeAllowed = !fit.disqualifiedBy && icp.qualification.grades.includes(fit.grade);
+  if (!gradeAllowed) return false;
+  return qualified ? engagement >= icp.qualification.dropAt : engagement >= icp.qualification.qualifyAt;
+}
+
+export type ExplanationLine = {
+  kind: 'fit' | 'engagement' | 'disqualifier' | 'experience';
+  ruleId?: string;
+  text: string;
+  points: number;
+};
+
+/** "Why": the fit contributions and the largest engagement contributions, in plain words, with points now. */
+export function explain(
+  state: EngagementState,
+  fit: FitResult,
+  icp: Icp,
+  nowMs: number,
+  limit = 8,
+): ExplanationLine[] {
+  const lines: ExplanationLine[] = [];
+  if (fit.disqualifiedBy)
+    lines.push({ kind: 'disqualifier', text: `Disqualified: ${fit.disqualifiedBy}`, points: 0 });
+  for (const contribution of fit.contributions) {
+    lines.push({
+      kind: 'fit',
+      ruleId: contribution.ruleId,
+      text: `${contribution.reason}: ${signed(contribution.points)}`,
+      points: contribution.points,
+    });
+  }
+  const weekAgo = new Date(nowMs - 7 * DAY_MS).toISOString().slice(0, 10);
+  const engagementLines = Object.entries(state.ledger)
+    .map(([ruleId, entry]) => {
+      const now = Math.round(valueAt(entry.sum, nowMs, icp.halfLifeDays));
+      const thisWeek = Object.entries(entry.days)
+        .filter(([day]) => day > weekAgo)
+        .reduce((total, [, count]) => total + count, 0);
+      const when =
+        thisWeek > 0
+          ? `${times(thisWeek)} this week`
+          : `${times(entry.count)}, last on ${entry.lastAt.slice(0, 10)}`;
+      const cappedNote = entry.capped ? `, ${entry.capped} over the daily cap` : '';
+      return {
+        kind: 'engagement' as const,
+        ruleId,
+        text: `${entry.reason} (${when}${cappedNote}): ${signed(now)}`,
+        points: now,
+      };
+    })
+    .filter((line) => line.points !== 0)
+    .sort((a, b) => Math.abs(b.points) - Math.abs(a.points));
+  lines.push(...engagementLines.slice(0, Math.max(0, limit - lines.length)));
+  if (state.experience.nps)
+    lines.push({
+      kind: 'experience',
+      text: `Answered NPS ${state.experience.nps.score} on ${state.experience.nps.at.slice(0, 10)}`,
+      points: 0,
+    });
+  if (state.experience.csat)
+    lines.push({
+      kind: 'experience',
+      text: `Rated satisfaction ${state.experience.csat.score}/5 on ${state.experience.csat.at.slice(0, 10)}`,
+      points: 0,
+    });
+  return lines;
+}
+
+function signed(points: number): string {
+  return points >= 0 ? `+${points}` : `${points}`;
+}
+
+function times(count: number): string {
+  return count === 1 ? 'once' : `${count} times`;
+}
