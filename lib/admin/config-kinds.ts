@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import { formConfigSchema, type SourceConfig, sourceConfigSchema } from '../capture/form-config.js';
+import { icpSchema, segmentSchema } from '../scoring/icp.js';
 import {
   type ConfigKind,
   putConfig,
@@ -11,6 +12,8 @@ import {
 export const configSchemas = {
   form: formConfigSchema,
   source: sourceConfigSchema,
+  icp: icpSchema,
+  segment: segmentSchema,
 } satisfies Partial<Record<ConfigKind, z.ZodType>>;
 
 export type KnownConfigKind = keyof typeof configSchemas;

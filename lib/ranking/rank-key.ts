@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import { type DecayedSum, netLog } from '../scoring/decay.js';
+import type { Grade } from '../scoring/icp.js';
+
+/**
+ * The ranking index sort key: grade first (A highest), then the forward-decayed net engagement sum, then the
+ * prospect id as a tie-break. Plain string order equals ranking order, so a descending Query is the ranked list,
+ * at any time: current engagement is the stored sum times a factor common to every prospect of the ICP.
+ */
+const GRADE_DIGIT: Record<Grade, string> = { A: '4', B: '3', C: '2', D: '1' };
+// log2 of the sum lies well inside +-2^20 (that would be a million half-lives after 2025).
+const LOG_OFFSET = 2 ** 20;
+// 1e9 steps per unit of log2: values closer than a relative 7e-10 may tie (then the prospect id decides).
+const LOG_SCALE = 1e9;
+const WIDTH = 16;
+const MAX_MAGNITUDE = 2 * LOG_OFFSET * LOG_SCALE;
+
+export function engagementKey(sum: DecayedSum): string {
+  const { sign, log } = netLog(sum);
+  if (sign === 0) return `1${'0'.repeat(WIDTH)}`;
+  const clamped = Math.min(Math.max(log, -LOG_OFFSET), LOG_OFFSET - 1 / LOG_SCALE);
+  const magnitude = Math.round((clamped + LOG_OFFSET) * LOG_SCALE);
+  // Positive sums sort by magnitude; negative ones in reverse, below zero.
+  return sign > 0
+    ? `2${String(magnitude).padStart(WIDTH, '0')}`
+    : `0${String(MAX_MAGNITUDE - magnitude).padStart(WIDTH, '0')}`;
+}
+
+export function rankSortKey(grade: Grade, sum: DecayedSum, prospectId: string): string {
+  return `${GRADE_DIGIT[grade]}#${engagementKey(sum)}#${prospectId}`;
+}
+
+export function gradeFromSortKey(sortKey: string): Grade {
+  const digit = sortKey[0];
+  return (Object.entries(GRADE_DIGIT).find(([, value]) => value === digit)?.[0] ?? 'D') as Grade;
+}
+
+/** Shards spread one ICP's ranking writes over partitions (each takes 1,000 writes/s); pages merge them. */
+export const DEFAULT_RANK_SHARDS = 4;
+
+export function shardOf(prospectId: string, shards: number): number {
+  return createHash('sha256').update(prospectId).digest().readUInt32BE(0) % shards;
+}
+
+/** The lowest key of a grade and the highest, for a key condition that selects grades. */
+export function gradeKeyRange(grade: Grade): { from: string; to: string } {
+  return { from: `${GRADE_DIGIT[grade]}#`, to: `${GRADE_DIGIT[grade]}#~` };
+}
