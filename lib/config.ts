@@ -25,6 +25,20 @@ const envSchema = z.object({
     .max(24 * 90)
     .default(72),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** `outbox` writes .eml files locally; `smtp` needs SMTP_URL; `ses` uses SES v2 in AWS_REGION. */
+  MAIL_PROVIDER: z.enum(['ses', 'smtp', 'outbox']).default('outbox'),
+  /** `smtp://user:pass@host:587` (STARTTLS) or `smtps://user:pass@host:465`. */
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  OUTBOX_DIR: z.string().min(1).default('outbox'),
+  MAIL_FROM: z
+    .string()
+    .regex(
+      /^([^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/,
+      'must be an address, optionally as Name <address>',
+    )
+    .default('Example Inc. <onboarding@example.com>'),
+  /** Routes SES bounce, complaint and delivery events to handleMailEvents. */
+  SES_CONFIGURATION_SET: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof envSchema>;
@@ -41,6 +55,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     parsed.data.TOKEN_SECRET === LOCAL_SECRET
   ) {
     throw new Error('Invalid environment: TOKEN_SECRET must be set outside the local stage');
+  }
+  if (parsed.data.MAIL_PROVIDER === 'smtp' && !parsed.data.SMTP_URL) {
+    throw new Error('Invalid environment: SMTP_URL is required when MAIL_PROVIDER=smtp');
   }
   return parsed.data;
 }

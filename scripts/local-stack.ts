@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole system on one machine, no AWS account. DynamoDB Local (unless DYNAMODB_ENDPOINT is
- * set), the table and example config, every HTTP route on PORT, the Lambda Invoke API on LAMBDA_PORT, and an
- * example marketing site on SITE_PORT (a different origin, as a real site would be).
+ * set), the table and example config, every HTTP route on PORT, the Lambda Invoke API on LAMBDA_PORT, an
+ * example marketing site on SITE_PORT (a different origin, as a real site would be), the table's stream
+ * delivered to every function with a `stream` event, and every `schedule` event run on its rate.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -9,7 +10,16 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { apiGatewayEvent, type LambdaHandler, lambdaContext, toHttpResult } from './local/api-gateway.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from './local/dynamodb-local.js';
-import { functionDefinitions, handlerLocation, httpRoutes, projectRoot } from './local/service-definition.js';
+import { type Scheduler, startScheduler } from './local/scheduler.js';
+import {
+  functionDefinitions,
+  handlerLocation,
+  httpRoutes,
+  projectRoot,
+  scheduleRules,
+  streamSubscriptions,
+} from './local/service-definition.js';
+import { type StreamPoller, startStreamPoller } from './local/stream-poller.js';
 
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024; // API Gateway's own payload limit
 
@@ -22,24 +32,30 @@ process.env.PUBLIC_BASE_URL ??= `http://${publicHost}:${port}`;
 process.env.TABLE_NAME ??= 'prospect-scoring-local';
 process.env.STAGE ??= 'local';
 process.env.AUTH_MODE ??= 'local';
+process.env.AWS_REGION ??= 'us-east-1';
+process.env.MAIL_PROVIDER ??= 'outbox';
+process.env.OUTBOX_DIR ??= join(projectRoot, 'outbox');
 
 const servers: Server[] = [];
-let dynamoDbLocal: DynamoDbLocal | undefined;
+// A promise, so that a signal arriving while DynamoDB Local is still starting stops it too.
+let dynamoDbLocal: Promise<DynamoDbLocal> | undefined;
+let streamPoller: StreamPoller | undefined;
+let scheduler: Scheduler | undefined;
 let stopping = false;
 
 async function main() {
   if (!process.env.DYNAMODB_ENDPOINT) {
-    dynamoDbLocal = await startDynamoDbLocal(
+    dynamoDbLocal = startDynamoDbLocal(
       process.env.DYNAMODB_PORT ? { port: Number(process.env.DYNAMODB_PORT) } : {},
     );
-    process.env.DYNAMODB_ENDPOINT = dynamoDbLocal.endpoint;
+    process.env.DYNAMODB_ENDPOINT = (await dynamoDbLocal).endpoint;
   }
   // Imported only now: lib/config.ts reads the environment once, at import.
   const { dynamo } = await import('../lib/store/client.js');
   const { ensureTable } = await import('./local/table.js');
   const { applyConfigDirectory } = await import('./local/apply-config.js');
   const { signLocalToken } = await import('../lib/http/auth.js');
-  await ensureTable(dynamo, process.env.TABLE_NAME!);
+  const { streamArn } = await ensureTable(dynamo, process.env.TABLE_NAME!);
   const applied = await applyConfigDirectory(process.env.CONFIG_DIR ?? join(projectRoot, 'config/example'));
 
   const handlers = new Map<string, Promise<LambdaHandler>>();
@@ -160,13 +176,38 @@ async function main() {
       try {
         const page = readFileSync(join(site, file), 'utf8')
           .replaceAll('{{API_URL}}', process.env.PUBLIC_BASE_URL!)
-          .replaceAll('{{RENDERED_AT}}', String(Date.now()));
+          .replaceAll('{{RENDERED_AT}}', String(Date.now()))
+          .replaceAll('{{SITE_URL}}', `http://${publicHost}:${sitePort}`);
         send(response, 200, { 'content-type': 'text/html; charset=utf-8' }, page);
       } catch {
         send(response, 404, { 'content-type': 'text/plain' }, 'Not found');
       }
     }),
   );
+
+  const region = process.env.AWS_REGION!;
+  const invokeFunction = async (functionName: string, event: unknown) =>
+    (await loadHandler(functionName))(event, lambdaContext(functionName));
+  const subscriptions = streamSubscriptions();
+  if (subscriptions.length) {
+    if (!streamArn) throw new Error(`Table ${process.env.TABLE_NAME} has no stream`);
+    const { DynamoDBStreamsClient } = await import('@aws-sdk/client-dynamodb-streams');
+    streamPoller = startStreamPoller({
+      client: new DynamoDBStreamsClient({
+        region,
+        endpoint: process.env.DYNAMODB_ENDPOINT!,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+      streamArn,
+      region,
+      subscribers: subscriptions.map((subscription) => ({
+        ...subscription,
+        invoke: (event) => invokeFunction(subscription.functionName, event),
+      })),
+    });
+  }
+  const rules = scheduleRules();
+  if (rules.length) scheduler = startScheduler({ rules, region, invoke: invokeFunction });
 
   const token = signLocalToken(['prospects:read', 'prospects:write', 'admin'], { subject: 'demo' });
   process.stdout.write(
@@ -177,6 +218,17 @@ async function main() {
       `  Example site:   http://${publicHost}:${sitePort}/`,
       `  DynamoDB:       ${process.env.DYNAMODB_ENDPOINT} (table ${process.env.TABLE_NAME})`,
       `  Config applied: ${applied.map((item) => `${item.kind}/${item.id}@v${item.version}`).join(', ')}`,
+      `  Stream:         ${
+        subscriptions.length
+          ? subscriptions.map((subscription) => subscription.functionName).join(', ')
+          : '(no function has a stream event)'
+      }`,
+      `  Schedules:      ${
+        rules.length
+          ? rules.map((rule) => `${rule.functionName} ${rule.expression}`).join(', ')
+          : '(no function has a schedule event)'
+      }`,
+      `  Mail:           ${process.env.MAIL_PROVIDER}${process.env.MAIL_PROVIDER === 'outbox' ? ` (${process.env.OUTBOX_DIR})` : ''}`,
       `  Demo token (all scopes, 12 h): ${token}`,
       '',
     ].join('\n'),
@@ -231,6 +283,8 @@ async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
   process.stdout.write(`\n${signal}: stopping\n`);
+  // Event sources first, so that nothing invokes a function while the servers and the database go away.
+  await withTimeout(Promise.all([scheduler?.stop(), streamPoller?.stop()]), 5000);
   await Promise.all(
     servers.map(
       (server) =>
@@ -240,8 +294,21 @@ async function stop(signal: string) {
         }),
     ),
   );
-  await dynamoDbLocal?.stop();
+  await stopDynamoDbLocal();
   process.exit(0);
+}
+
+async function stopDynamoDbLocal() {
+  const started = await dynamoDbLocal?.catch(() => undefined);
+  await started?.stop();
+}
+
+function withTimeout(work: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 process.on('SIGINT', () => void stop('SIGINT'));
@@ -249,6 +316,7 @@ process.on('SIGTERM', () => void stop('SIGTERM'));
 
 main().catch(async (error) => {
   process.stderr.write(`local stack failed to start: ${(error as Error).stack}\n`);
-  await dynamoDbLocal?.stop();
+  await withTimeout(Promise.all([scheduler?.stop(), streamPoller?.stop()]), 5000);
+  await stopDynamoDbLocal();
   process.exit(1);
 });

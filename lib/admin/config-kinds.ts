@@ -1,5 +1,7 @@
 import type * as z from 'zod';
 import { formConfigSchema, type SourceConfig, sourceConfigSchema } from '../capture/form-config.js';
+import { parseInput } from '../http/validate.js';
+import { publishIcpVersion } from '../prospects/rescore.js';
 import { icpSchema, segmentSchema } from '../scoring/icp.js';
 import {
   type ConfigKind,
@@ -22,14 +24,28 @@ export function isKnownConfigKind(kind: string): kind is KnownConfigKind {
   return Object.hasOwn(configSchemas, kind);
 }
 
-/** Validates a document of `kind` and stores it as a new version when it changed. */
-export async function applyConfig(kind: KnownConfigKind, document: unknown): Promise<StoredConfig<unknown>> {
-  const parsed = configSchemas[kind].parse(document) as { id: string };
+/** Validates a document of `kind`: the typed document, or a 400 naming each bad field. */
+export function validateConfig(kind: KnownConfigKind, document: unknown): { id: string } {
+  return parseInput(configSchemas[kind] as z.ZodType, document) as { id: string };
+}
+
+/**
+ * Validates a document of `kind` and stores it as a new version when it changed. A new ICP version is
+ * published for a background rescore; readers keep the served version until that is done.
+ */
+export async function applyConfig(
+  kind: KnownConfigKind,
+  document: unknown,
+  now = new Date(),
+): Promise<StoredConfig<unknown>> {
+  const parsed = validateConfig(kind, document);
   if (kind === 'source') {
     const source = parsed as SourceConfig;
     return putConfig<SourceConfig>('source', source.id, source, {
       related: (previous) => sourceWriteKeyChanges(source.id, source.writeKeys, previous?.writeKeys ?? []),
     });
   }
-  return putConfig(kind, parsed.id, parsed);
+  const stored = await putConfig(kind, parsed.id, parsed, { now });
+  if (kind === 'icp') await publishIcpVersion(stored.id, stored.version, now);
+  return stored;
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { configSchemas } from '../admin/config-kinds.js';
 import { MAX_FORM_BYTES } from '../capture/form-config.js';
 import { formJsonBodySchema } from '../capture/form-submission.js';
 import {
@@ -9,7 +10,12 @@ import {
   pageSchema,
   trackSchema,
 } from '../capture/segment.js';
-import { prospectLookupQuerySchema, timelineQuerySchema } from '../prospects/prospect-schemas.js';
+import { activityBodySchema } from '../prospects/activity-endpoint.js';
+import {
+  prospectLookupQuerySchema,
+  rankedListQuerySchema,
+  timelineQuerySchema,
+} from '../prospects/prospect-schemas.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -157,12 +163,97 @@ export function buildOpenApiDocument(serverUrl: string) {
       '/v1/page': segmentCall('page', pageSchema.partial({ type: true }), MAX_EVENT_BYTES),
       '/v1/prospects': {
         get: {
-          operationId: 'findProspectByEmail',
-          'x-function': 'getProspect',
-          summary: 'Look a prospect up by email address',
+          operationId: 'listProspects',
+          'x-function': 'listProspects',
+          summary: 'Ranked prospects of an ICP (?icp=), best first; or one prospect by email (?email=)',
+          description:
+            'With `icp`: grade A before B before C before D, within a grade by engagement decayed to the time of the request. One Query per shard per page; `nextCursor` (signed, valid 30 minutes) continues the same walk, which reads the ranking as of its first page, so each prospect appears exactly once. `Accept: text/csv` or `format=csv` returns every page as CSV (formula-safe). With `email` (and no `icp`): the same answer as GET /v1/prospects/{id}.',
           security: [{ bearer: ['prospects:read'] }],
-          parameters: queryParameters(prospectLookupQuerySchema),
-          responses: prospectResponses,
+          parameters: [
+            ...queryParameters(rankedListQuerySchema).map((parameter) => ({ ...parameter, required: false })),
+            {
+              name: 'email',
+              in: 'query',
+              required: false,
+              schema: queryParameters(prospectLookupQuerySchema).find(
+                (parameter) => parameter.name === 'email',
+              )?.schema,
+            },
+          ],
+          responses: {
+            '200': {
+              description: 'A page of ranked prospects (`items`, `nextCursor` unless last), or CSV',
+              content: { 'application/json': {}, 'text/csv': {} },
+            },
+            '400': errorResponse('Invalid query parameter, or a forged, expired or foreign cursor'),
+            '401': errorResponse('No valid token'),
+            '403': errorResponse('Token lacks prospects:read'),
+            '404': errorResponse('No such ICP, or no prospect with that email'),
+          },
+        },
+      },
+      '/v1/prospects/{id}/touchpoints': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        post: {
+          operationId: 'logActivity',
+          'x-function': 'logActivity',
+          summary: 'Log a sales activity (call, meeting, email reply, note) as a touchpoint',
+          security: [{ bearer: ['prospects:write'] }],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: toSchema(activityBodySchema) } },
+          },
+          responses: {
+            '202': { description: 'Recorded' },
+            '200': { description: 'Already recorded (same activityId)' },
+            '400': errorResponse('Invalid field, named in `errors`'),
+            '401': errorResponse('No valid token'),
+            '403': errorResponse('Token lacks prospects:write'),
+            '404': errorResponse('No such prospect'),
+            '409': errorResponse('The prospect is an anonymous visitor'),
+          },
+        },
+      },
+      '/v1/config/{kind}': {
+        parameters: [configKindParameter],
+        get: {
+          operationId: 'listConfig',
+          'x-function': 'manageConfig',
+          summary: 'Ids and current versions of every document of a kind (ICPs with rescore progress)',
+          security: [{ bearer: ['admin'] }],
+          responses: adminResponses,
+        },
+      },
+      '/v1/config/{kind}/{id}': {
+        parameters: [
+          configKindParameter,
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+        ],
+        get: {
+          operationId: 'getConfig',
+          'x-function': 'manageConfig',
+          summary:
+            'The current (or `?version=n`) document, its version history, and for an ICP the rescore progress',
+          security: [{ bearer: ['admin'] }],
+          responses: adminResponses,
+        },
+        put: {
+          operationId: 'putConfig',
+          'x-function': 'manageConfig',
+          summary:
+            'Store a new version (unchanged documents keep theirs); a new ICP version rescores in the background',
+          security: [{ bearer: ['admin'] }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  oneOf: Object.values(configSchemas).map((schema) => toSchema(schema as z.ZodType)),
+                },
+              },
+            },
+          },
+          responses: { ...adminResponses, '201': { description: 'Created (version 1)' } },
         },
       },
       '/v1/prospects/{id}': {
@@ -189,6 +280,21 @@ export function buildOpenApiDocument(serverUrl: string) {
     },
   };
 }
+
+const configKindParameter = {
+  name: 'kind',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', enum: Object.keys(configSchemas).map((kind) => `${kind}s`) },
+};
+
+const adminResponses = {
+  '200': { description: 'OK' },
+  '400': errorResponse('Invalid document, each bad field named in `errors`'),
+  '401': errorResponse('No valid token'),
+  '403': errorResponse('Token lacks admin'),
+  '404': errorResponse('No such kind or document'),
+};
 
 const prospectResponses = {
   '200': { description: 'The prospect; `timeline.nextCursor` pages on' },

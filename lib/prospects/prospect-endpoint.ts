@@ -5,12 +5,16 @@ import { notFound } from '../http/errors.js';
 import { type HttpRequest, pathParameter, queryParameters } from '../http/request.js';
 import { type HttpResponse, json } from '../http/response.js';
 import { parseInput } from '../http/validate.js';
+import { presentScore, type ScoreView } from '../scoring/score-record.js';
 import { getAlias, getProfile, type ProspectProfile, queryTimeline } from '../store/prospects.js';
+import { readProspectScores } from '../store/scores.js';
+import { getScoringState } from '../store/scoring-state.js';
 import { emailHash } from './identity.js';
 import { prospectIdSchema, prospectLookupQuerySchema, timelineQuerySchema } from './prospect-schemas.js';
+import { loadIcpVersion } from './scoring-config.js';
 
 /** GET /v1/prospects/{id} and GET /v1/prospects?email= */
-export async function handleGetProspect(event: HttpRequest): Promise<HttpResponse> {
+export async function handleGetProspect(event: HttpRequest, now = new Date()): Promise<HttpResponse> {
   requireScope(event, 'prospects:read');
   const id = pathParameter(event, 'id');
   const query = queryParameters(event);
@@ -34,6 +38,7 @@ export async function handleGetProspect(event: HttpRequest): Promise<HttpRespons
   return json(200, {
     ...presentProfile(profile),
     ...(resolvedId !== prospectId ? { mergedFrom: prospectId } : {}),
+    scores: await presentScores(resolvedId, now),
     timeline: {
       items: page.items.map(({ prospectId: _id, ...touchpoint }) => touchpoint),
       ...(page.lastKey ? { nextCursor: encodeCursor(page.lastKey, `timeline:${resolvedId}`) } : {}),
@@ -68,6 +73,18 @@ export function presentProfile(profile: ProspectProfile) {
     updatedAt,
     lastReceivedAt: lastReceivedAt ?? null,
   };
+}
+
+/** Per ICP, the served version's score: grade, fit, engagement decayed to now, and why. */
+async function presentScores(prospectId: string, now: Date): Promise<ScoreView[]> {
+  const [{ scores }, state] = await Promise.all([readProspectScores(prospectId), getScoringState()]);
+  const views: ScoreView[] = [];
+  for (const [icpId, versions] of Object.entries(state.icps)) {
+    const score = scores.find((item) => item.icpId === icpId && item.version === versions.serving);
+    if (!score) continue;
+    views.push(presentScore(score, await loadIcpVersion(icpId, score.version), now));
+  }
+  return views;
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   repointAlias,
   writeTouchpoint,
 } from '../store/prospects.js';
+import { removeAllScores } from '../store/scores.js';
 import { derivedProspectId, eventIdFor, identityRefs, mayMerge } from './identity.js';
 
 const MAX_ATTEMPTS = 6;
@@ -132,6 +133,8 @@ async function completeMerge(loserId: string, winnerId: string, now: Date): Prom
     ...[...(loser.anonymousIds ?? [])].map((value) => ({ kind: 'anon' as const, value })),
   ];
   for (const ref of loserRefs) await repointAlias(ref, loserId, winnerId, now);
+  // The winner's scores take the moved touchpoints in from the stream; the loser's would rank a ghost.
+  await removeAllScores(loserId);
   await finishMerge(loserId, now);
 }
 

@@ -7,7 +7,7 @@ import type { Grade } from '../scoring/icp.js';
  * prospect id as a tie-break. Plain string order equals ranking order, so a descending Query is the ranked list,
  * at any time: current engagement is the stored sum times a factor common to every prospect of the ICP.
  */
-const GRADE_DIGIT: Record<Grade, string> = { A: '4', B: '3', C: '2', D: '1' };
+export const GRADE_DIGIT: Record<Grade, string> = { A: '4', B: '3', C: '2', D: '1' };
 // log2 of the sum lies well inside +-2^20 (that would be a million half-lives after 2025).
 const LOG_OFFSET = 2 ** 20;
 // 1e9 steps per unit of log2: values closer than a relative 7e-10 may tie (then the prospect id decides).
@@ -35,9 +35,7 @@ export function gradeFromSortKey(sortKey: string): Grade {
   return (Object.entries(GRADE_DIGIT).find(([, value]) => value === digit)?.[0] ?? 'D') as Grade;
 }
 
-/** Shards spread one ICP's ranking writes over partitions (each takes 1,000 writes/s); pages merge them. */
-export const DEFAULT_RANK_SHARDS = 4;
-
+/** Which ranking shard a prospect's entries live in: stable, evenly spread. */
 export function shardOf(prospectId: string, shards: number): number {
   return createHash('sha256').update(prospectId).digest().readUInt32BE(0) % shards;
 }

@@ -81,6 +81,8 @@ export const icpSchema = z
     name: z.string().min(1).max(200),
     description: z.string().max(2000).optional(),
     halfLifeDays: z.number().min(0.5).max(365),
+    /** Ranking partitions: each takes ~1,000 writes/s, so a hot ICP spreads over several; pages merge them. */
+    rankShards: z.number().int().min(1).max(64).default(4),
     fit: z.object({
       rules: z.array(fitRuleSchema).max(50).refine(uniqueIds, 'rule ids must be unique'),
       disqualifiers: z.array(disqualifierSchema).max(20).default([]),

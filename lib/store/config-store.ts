@@ -69,6 +69,58 @@ export async function listConfigVersions<T>(kind: ConfigKind, id: string): Promi
   }));
 }
 
+/** Ids and current versions of every document of a kind: one Query on the kind's index partition. */
+export async function listConfigIds(
+  kind: ConfigKind,
+): Promise<{ id: string; version: number; updatedAt: string }[]> {
+  const found: { id: string; version: number; updatedAt: string }[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const result = await documents.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': keys.configIndexPartition(kind) },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of result.Items ?? [])
+      found.push({
+        id: item.id as string,
+        version: item.version as number,
+        updatedAt: item.updatedAt as string,
+      });
+    startKey = result.LastEvaluatedKey;
+  } while (startKey);
+  return found;
+}
+
+/** One immutable version of a document; cached without expiry, since versions never change. */
+export async function getConfigVersion<T>(
+  kind: ConfigKind,
+  id: string,
+  version: number,
+): Promise<StoredConfig<T> | undefined> {
+  const key = `${kind}/${id}@${version}`;
+  const hit = versionCache.get(key);
+  if (hit) return hit as StoredConfig<T>;
+  const result = await documents.send(
+    new GetCommand({ TableName: tableName, Key: keys.configVersion(kind, id, version) }),
+  );
+  if (!result.Item) return undefined;
+  const stored: StoredConfig<T> = {
+    kind,
+    id,
+    version,
+    updatedAt: result.Item.updatedAt as string,
+    document: result.Item.document as T,
+  };
+  versionCache.set(key, stored);
+  return stored;
+}
+
+const versionCache = new Map<string, StoredConfig<unknown>>();
+
 export class ConfigVersionConflictError extends Error {
   constructor(kind: ConfigKind, id: string) {
     super(`${kind} ${id} was changed concurrently`);
@@ -121,6 +173,19 @@ export async function putConfig<T>(
               Item: { ...keys.configCurrent(kind, id), ...body },
               ConditionExpression: currentVersion ? 'version = :current' : 'attribute_not_exists(PK)',
               ...(currentVersion ? { ExpressionAttributeValues: { ':current': currentVersion } } : {}),
+            },
+          },
+          {
+            Put: {
+              TableName: tableName,
+              Item: {
+                ...keys.configIndex(kind, id),
+                entity: 'config-index',
+                kind,
+                id,
+                version,
+                updatedAt: now,
+              },
             },
           },
           ...related.put.map((item) => ({ Put: { TableName: tableName, Item: item } })),

@@ -9,6 +9,14 @@
  * CFG#<kind>#<id>                 V#<version> | CURRENT    versioned configuration
  * SRCKEY#<sha256(writeKey)>       SRCKEY                   write key -> source id
  * STAT#<name>#<scope>             D#<yyyy-mm-dd>           daily counters (bots dropped, ...)
+ * CFGIDX#<kind>                   <id>                     index of config documents of a kind (for listing)
+ * P#<prospectId>                  SCORE#<icpId>#<version>  score of one prospect for one ICP version
+ * RANK#<icpId>#<version>#<shard>  <grade>#<engagement>#<id> ranking entry (immutable key, validFrom/validTo)
+ * SCORING                         STATE                    which ICP versions are served and being built
+ * RESCORE#<icpId>#<version>       SEG#<n>                  progress of one segment of a background rescore
+ *
+ * Sparse index GSI1 (GSI1PK, GSI1SK) holds only items with something due:
+ * DUE#requalify#<shard>           <isoTime>#<prospectId>#<icpId>   a qualified score to re-check as it decays
  */
 
 export type TableKey = { PK: string; SK: string };
@@ -17,6 +25,10 @@ export type IdentityKind = 'email' | 'user' | 'anon';
 
 const PROFILE_SK = 'PROFILE';
 const TOUCHPOINT_PREFIX = 'T#';
+const SCORE_PREFIX = 'SCORE#';
+
+/** Versions are zero-padded so a prospect's score items sort by ICP, then version. */
+const version6 = (version: number) => String(version).padStart(6, '0');
 
 export const keys = {
   prospectProfile: (prospectId: string): TableKey => ({ PK: `P#${prospectId}`, SK: PROFILE_SK }),
@@ -38,6 +50,32 @@ export const keys = {
     PK: `STAT#${name}#${scope}`,
     SK: `D#${day}`,
   }),
+  configIndex: (kind: string, id: string): TableKey => ({ PK: `CFGIDX#${kind}`, SK: id }),
+  configIndexPartition: (kind: string): string => `CFGIDX#${kind}`,
+  score: (prospectId: string, icpId: string, version: number): TableKey => ({
+    PK: `P#${prospectId}`,
+    SK: `${SCORE_PREFIX}${icpId}#${version6(version)}`,
+  }),
+  scorePrefix: SCORE_PREFIX,
+  /** The profile and every score item of a prospect sort between these two keys, and nothing else does. */
+  profileAndScoresRange: { from: PROFILE_SK, to: `${SCORE_PREFIX}~` },
+  rankPartition: (icpId: string, version: number, shard: number): string =>
+    `RANK#${icpId}#${version6(version)}#${shard}`,
+  rankEntry: (icpId: string, version: number, shard: number, sortKey: string): TableKey => ({
+    PK: keys.rankPartition(icpId, version, shard),
+    SK: sortKey,
+  }),
+  scoringState: (): TableKey => ({ PK: 'SCORING', SK: 'STATE' }),
+  rescoreSegment: (icpId: string, version: number, segment: number): TableKey => ({
+    PK: `RESCORE#${icpId}#${version6(version)}`,
+    SK: `SEG#${String(segment).padStart(3, '0')}`,
+  }),
+  rescorePartition: (icpId: string, version: number): string => `RESCORE#${icpId}#${version6(version)}`,
+  requalifyDue: (shard: number, dueAt: string, prospectId: string, icpId: string) => ({
+    GSI1PK: `DUE#requalify#${shard}`,
+    GSI1SK: `${dueAt}#${prospectId}#${icpId}`,
+  }),
+  requalifyDuePartition: (shard: number): string => `DUE#requalify#${shard}`,
 };
 
 export function prospectIdFromPartition(pk: string): string {
@@ -46,4 +84,8 @@ export function prospectIdFromPartition(pk: string): string {
 
 export function isTouchpointKey(sk: string): boolean {
   return sk.startsWith(TOUCHPOINT_PREFIX);
+}
+
+export function isScoreKey(sk: string): boolean {
+  return sk.startsWith(SCORE_PREFIX);
 }

@@ -340,7 +340,8 @@ export async function moveTouchpoints(fromId: string, toId: string): Promise<num
     const items = result.Items ?? [];
     if (items.length) {
       await batchWrite(
-        items.map((item) => ({
+        items.map(({ scoredAt: _scoredAt, ...item }) => ({
+          // Without the loser's scored mark: the winner's scores take the touchpoint in when its copy lands.
           PutRequest: {
             Item: { ...item, PK: keys.prospectPartition(toId), prospectId: toId, mergedFrom: fromId },
           },

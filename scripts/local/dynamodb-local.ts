@@ -58,6 +58,10 @@ export async function startDynamoDbLocal(
   child.stderr?.on('data', collect);
   const endpoint = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // However this process ends (an uncaught error, process.exit), it must not leave a JVM behind.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exited.then(() => process.removeListener('exit', killOnExit));
 
   const deadline = Date.now() + 30_000;
   for (;;) {

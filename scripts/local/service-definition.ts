@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse, type Tags } from 'yaml';
+import { type FilterPattern, parseFilterPatterns } from './event-filter.js';
+import { rateIntervalMs, type ScheduleRule } from './scheduler.js';
 
 /**
  * serverless.yml is the one source of truth for functions, routes and the table: the local stack and the
@@ -9,10 +11,21 @@ import { parse, type Tags } from 'yaml';
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 type HttpApiEvent = string | { method: string; path: string };
-type FunctionDefinition = {
+export type FunctionDefinition = {
   handler: string;
   events?: { httpApi?: HttpApiEvent; schedule?: unknown; stream?: unknown }[];
 };
+
+type StreamEvent = {
+  arn?: unknown;
+  type?: string;
+  batchSize?: number;
+  enabled?: boolean;
+  filterPatterns?: unknown;
+  functionResponseType?: string;
+  maximumRetryAttempts?: number;
+};
+type ScheduleEvent = { rate?: string | string[]; enabled?: boolean; input?: unknown; name?: string };
 
 export type Route = {
   method: string;
@@ -34,6 +47,7 @@ const cloudFormationTags: Tags = ['!Ref', '!GetAtt', '!Sub', '!Join', '!Select',
 export function readServiceDefinition() {
   const text = readFileSync(new URL('serverless.yml', `file://${projectRoot}`), 'utf8');
   const document = parse(text, { customTags: cloudFormationTags, logLevel: 'silent' }) as {
+    service: string;
     functions: Record<string, FunctionDefinition>;
     resources: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
   };
@@ -107,4 +121,70 @@ export function tableDefinition(tableName: string) {
     },
     ttlAttribute: TimeToLiveSpecification?.AttributeName,
   };
+}
+
+export type StreamSubscription = {
+  functionName: string;
+  batchSize: number;
+  filterPatterns: FilterPattern[];
+  reportBatchItemFailures: boolean;
+  maximumRetryAttempts?: number;
+};
+
+/**
+ * Every enabled DynamoDB `stream` event of every function. There is one table, so whatever ARN the event names
+ * (`!GetAtt ProspectTable.StreamArn`, an imported value) is taken to be its stream.
+ */
+export function streamSubscriptions(
+  functions: Record<string, FunctionDefinition> = functionDefinitions(),
+): StreamSubscription[] {
+  const subscriptions: StreamSubscription[] = [];
+  for (const [functionName, definition] of Object.entries(functions)) {
+    for (const event of definition.events ?? []) {
+      if (event.stream === undefined) continue;
+      const stream: StreamEvent = typeof event.stream === 'object' ? (event.stream as StreamEvent) : {};
+      if (stream.enabled === false || (stream.type && stream.type !== 'dynamodb')) continue;
+      subscriptions.push({
+        functionName,
+        // Lambda's default batch size for DynamoDB streams.
+        batchSize: stream.batchSize ?? 100,
+        filterPatterns: parseFilterPatterns(stream.filterPatterns),
+        reportBatchItemFailures: stream.functionResponseType === 'ReportBatchItemFailures',
+        ...(stream.maximumRetryAttempts !== undefined
+          ? { maximumRetryAttempts: stream.maximumRetryAttempts }
+          : {}),
+      });
+    }
+  }
+  return subscriptions;
+}
+
+/** Every enabled `schedule` event, one rule per expression (Serverless accepts a list of rates). */
+export function scheduleRules(
+  functions: Record<string, FunctionDefinition> = functionDefinitions(),
+  rulePrefix = `${readServiceDefinition().service}-local`,
+): ScheduleRule[] {
+  const rules: ScheduleRule[] = [];
+  for (const [functionName, definition] of Object.entries(functions)) {
+    let index = 0;
+    for (const event of definition.events ?? []) {
+      if (event.schedule === undefined) continue;
+      const schedule: ScheduleEvent =
+        typeof event.schedule === 'string' ? { rate: event.schedule } : (event.schedule as ScheduleEvent);
+      if (schedule.enabled === false) continue;
+      for (const expression of [schedule.rate ?? []].flat()) {
+        index++;
+        rules.push({
+          functionName,
+          ruleName: schedule.name ?? `${rulePrefix}-${functionName}-rule-${index}`,
+          expression,
+          intervalMs: rateIntervalMs(expression),
+          ...(schedule.input !== undefined
+            ? { input: typeof schedule.input === 'string' ? JSON.parse(schedule.input) : schedule.input }
+            : {}),
+        });
+      }
+    }
+  }
+  return rules;
 }

@@ -18,9 +18,24 @@ describe('GET /v1/openapi.json', () => {
     const document = (await invoke(openApi, { method: 'GET', url: '/v1/openapi.json' })).json();
     const track = document.paths['/v1/track'].post.requestBody.content['application/json'].schema;
     expect(track.properties.event).toMatchObject({ type: 'string', minLength: 1, maxLength: 200 });
-    const lookup = document.paths['/v1/prospects'].get.parameters;
-    expect(lookup).toEqual(
-      expect.arrayContaining([expect.objectContaining({ name: 'email', in: 'query', required: true })]),
+    const list = document.paths['/v1/prospects'].get.parameters;
+    expect(list).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          name: 'email',
+          in: 'query',
+          schema: expect.objectContaining({ maxLength: 254 }),
+        }),
+        expect.objectContaining({
+          name: 'limit',
+          in: 'query',
+          schema: expect.objectContaining({ minimum: 1, maximum: 200, default: 50 }),
+        }),
+        expect.objectContaining({
+          name: 'icp',
+          schema: expect.objectContaining({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
+        }),
+      ]),
     );
   });
 });

@@ -1,0 +1,56 @@
+/**
+ * Promises a sequence makes ("a specialist replies within 1 business day") and whether they were kept.
+ *
+ * Decision: N business days means by the end of the Nth business day after the day the promise was given,
+ * in the customer's zone (the deadline is the local midnight that ends it). That is how people read such a
+ * promise: given Friday afternoon, "1 business day" means by the end of Monday, not Monday at the same
+ * minute; given on a Saturday, also the end of Monday. Public holidays are not known here. `hours` are
+ * elapsed hours, whatever the day.
+ */
+import { instantAt, wallTime } from './schedule.js';
+import { type Expectation, WEEKDAYS, type Weekday } from './sequence.js';
+
+export const MONDAY_TO_FRIDAY: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri'];
+
+const DAY = 86_400_000;
+
+/** The instant by which the promise must be kept (a first response at this instant still keeps it). */
+export function expectationDeadline(
+  givenAt: Date,
+  expectation: Pick<Expectation, 'within'>,
+  timezone: string,
+  businessDays: readonly Weekday[] = MONDAY_TO_FRIDAY,
+): Date {
+  const { within } = expectation;
+  if ('hours' in within) return new Date(givenAt.getTime() + within.hours * 3_600_000);
+  const open = new Set(businessDays);
+  if (open.size === 0) throw new RangeError('business days must include at least one day');
+  const given = wallTime(givenAt, timezone);
+  // Calendar arithmetic on the local date; UTC midnight stands for it, so no offset enters.
+  let day = Date.UTC(given.year, given.month - 1, given.day);
+  for (let counted = 0; counted < within.businessDays; ) {
+    day += DAY;
+    if (open.has(WEEKDAYS[new Date(day).getUTCDay()]!)) counted++;
+  }
+  const end = new Date(day + DAY);
+  return instantAt(
+    { year: end.getUTCFullYear(), month: end.getUTCMonth() + 1, day: end.getUTCDate() },
+    timezone,
+  );
+}
+
+export type ExpectationOutcome = 'met' | 'broken' | 'open';
+
+/**
+ * The outcome as known at `now` (a response after `now` has not happened yet). `broken` as soon as the
+ * deadline passes without a response, not only once one finally arrives.
+ */
+export function expectationOutcome(
+  deadline: Date,
+  firstResponseAt: Date | undefined,
+  now: Date,
+): ExpectationOutcome {
+  if (firstResponseAt !== undefined && firstResponseAt.getTime() <= now.getTime())
+    return firstResponseAt.getTime() <= deadline.getTime() ? 'met' : 'broken';
+  return now.getTime() > deadline.getTime() ? 'broken' : 'open';
+}

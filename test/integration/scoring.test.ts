@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { handler as recheckQualification } from '../../functions/recheck-qualification.js';
+import { lambdaContext } from '../../scripts/local/api-gateway.js';
+import { scheduledEvent } from '../../scripts/local/scheduler.js';
+import type { streamReader } from '../support/stream.js';
+import {
+  deliver,
+  drainIntoScores,
+  readProspect,
+  sendEvents,
+  submitForm,
+  useScoringTable,
+} from '../support/scoring.js';
+
+let stream: ReturnType<typeof streamReader>;
+
+beforeAll(async () => {
+  stream = await useScoringTable();
+});
+
+const DAY = 86_400_000;
+const cto = (tag: string) => ({
+  email: `cto-${tag}@acme.example`,
+  first_name: 'Cora',
+  job_title: 'CTO',
+  company: 'Acme',
+  company_size: '250',
+  industry: 'Software',
+  country: 'DE',
+});
+
+const pricingViews = (userId: string, count: number, at = new Date()) =>
+  Array.from({ length: count }, (_, index) => ({
+    type: 'page',
+    userId,
+    messageId: `${userId}-pricing-${index}`,
+    timestamp: new Date(at.getTime() - index * 1000).toISOString(),
+    properties: { path: '/pricing' },
+  }));
+
+async function scoreOf(prospectId: string) {
+  const body = (await readProspect(prospectId)).json();
+  return body.scores.find((score: { icpId: string }) => score.icpId === 'saas-midmarket');
+}
+
+describe('scoreTouchpoints', () => {
+  it('grades fit, adds engagement and explains both in plain words, within one stream delivery', async () => {
+    const prospectId = await submitForm(cto(randomUUID()));
+    await drainIntoScores(stream);
+    const score = await scoreOf(prospectId);
+    expect(score).toMatchObject({ grade: 'A', fit: 85, qualified: false });
+    expect(score.engagement).toBeCloseTo(40, 1);
+    const lines = score.explanation.map((line: { text: string }) => line.text);
+    expect(lines).toContain('Company of 50 to 1,000 employees: +30');
+    expect(lines).toContain('Decision maker by title: +25');
+    expect(lines).toContain('Requested a demo (once this week): +40');
+  });
+
+  it('qualifies once when engagement crosses qualifyAt, and records it as a touchpoint', async () => {
+    const tag = randomUUID();
+    const prospectId = await submitForm(cto(tag));
+    await sendEvents([{ type: 'identify', userId: tag, traits: { email: `cto-${tag}@acme.example` } }]);
+    await sendEvents(pricingViews(tag, 5));
+    await drainIntoScores(stream);
+    const score = await scoreOf(prospectId);
+    // 40 for the demo request, 3 x 8 for pricing: the daily cap stops the last two views.
+    expect(score.engagement).toBeCloseTo(64, 1);
+    expect(score.qualified).toBe(true);
+    expect(score.explanation.map((line: { text: string }) => line.text)).toContain(
+      'Visited pricing (5 times this week, 2 over the daily cap): +24',
+    );
+    const timeline = (await readProspect(prospectId)).json().timeline.items;
+    expect(timeline.filter((item: { type: string }) => item.type === 'qualified')).toHaveLength(1);
+  });
+
+  it('changes nothing when the same records are delivered again, whole or in part', async () => {
+    const tag = randomUUID();
+    const prospectId = await submitForm(cto(tag));
+    await sendEvents([{ type: 'identify', userId: tag, traits: { email: `cto-${tag}@acme.example` } }]);
+    await sendEvents(pricingViews(tag, 2));
+    const records = await drainIntoScores(stream);
+    const before = await scoreOf(prospectId);
+    expect((await deliver(records)).batchItemFailures).toEqual([]);
+    expect((await deliver([...records.slice(1), ...records])).batchItemFailures).toEqual([]);
+    expect(await stream.next()).toEqual([]);
+    expect(await scoreOf(prospectId)).toEqual(before);
+  });
+
+  it('ignores REMOVE records and items that are not touchpoints', async () => {
+    const prospectId = await submitForm(cto(randomUUID()));
+    const records = await drainIntoScores(stream);
+    const before = await scoreOf(prospectId);
+    const insert = records.find((record) => record.dynamodb?.NewImage?.entity?.S === 'touchpoint')!;
+    const removal = { ...insert, eventName: 'REMOVE' as const, dynamodb: { ...insert.dynamodb, NewImage: undefined, OldImage: insert.dynamodb!.NewImage } };
+    expect((await deliver([removal])).batchItemFailures).toEqual([]);
+    expect(await scoreOf(prospectId)).toEqual(before);
+  });
+
+  it('drops a qualification once engagement decays below dropAt, on the scheduled re-check', async () => {
+    const tag = randomUUID();
+    const prospectId = await submitForm(cto(tag));
+    await sendEvents([{ type: 'identify', userId: tag, traits: { email: `cto-${tag}@acme.example` } }]);
+    await sendEvents(pricingViews(tag, 3));
+    await drainIntoScores(stream);
+    expect((await scoreOf(prospectId)).qualified).toBe(true);
+    // 64 points decay below dropAt (30) after about 15.3 days with a 14-day half-life.
+    const later = new Date(Date.now() + 16 * DAY);
+    await recheckQualification(
+      scheduledEvent({ ruleName: 'recheckQualification' }, 'us-east-1', later),
+      lambdaContext('recheckQualification'),
+    );
+    await drainIntoScores(stream);
+    const timeline = (await readProspect(prospectId)).json().timeline.items;
+    expect(timeline.map((item: { type: string }) => item.type)).toContain('unqualified');
+    expect((await scoreOf(prospectId)).qualified).toBe(false);
+    // A second re-check at the same time finds nothing to change.
+    await recheckQualification(
+      scheduledEvent({ ruleName: 'recheckQualification' }, 'us-east-1', later),
+      lambdaContext('recheckQualification'),
+    );
+    await drainIntoScores(stream);
+    const again = (await readProspect(prospectId)).json().timeline.items;
+    expect(again.filter((item: { type: string }) => item.type === 'unqualified')).toHaveLength(1);
+  });
+
+  it('scores anonymous page views once they are stitched to the person, counted once', async () => {
+    const anonymousId = randomUUID();
+    await sendEvents(
+      Array.from({ length: 2 }, (_, index) => ({
+        type: 'page',
+        anonymousId,
+        messageId: `${anonymousId}-${index}`,
+        properties: { path: '/pricing' },
+      })),
+    );
+    await drainIntoScores(stream);
+    const prospectId = await submitForm({ ...cto(anonymousId), anonymousId });
+    await drainIntoScores(stream);
+    const score = await scoreOf(prospectId);
+    expect(score.engagement).toBeCloseTo(40 + 2 * 8, 1);
+  });
+});
