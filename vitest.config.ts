@@ -11,6 +11,7 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: more workers only contend for DynamoDB Local.
     maxWorkers: 2,
-    env: { LOG_LEVEL: 'silent', CONFIG_CACHE_SECONDS: '0' },
+    // Tests feed the stream consumer synchronously: no commit can overlap a read, so no read lag is needed.
+    env: { LOG_LEVEL: 'silent', CONFIG_CACHE_SECONDS: '0', RANKING_READ_LAG_MS: '0' },
   },
 });

@@ -52,6 +52,7 @@ async function main() {
   }
 
   const facts = machineFacts();
+  const command = `npm run bench${requested.length ? ` -- ${requested.join(' ')}` : ''}`;
   const date = new Date().toISOString().slice(0, 10);
   for (const module of modules) {
     process.stderr.write(`${module.id}: ${module.title}\n`);
@@ -70,7 +71,7 @@ async function main() {
       [
         `## ${module.title}`,
         '',
-        `Measured ${date} with \`npm run bench -- ${module.id}\` (${seconds} s) on ${facts}.`,
+        `Measured ${date} with \`${command}\` (this module: ${seconds} s) on ${facts}.`,
         ...tables.flatMap((table) => [
           '',
           `### ${table.title}`,

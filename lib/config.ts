@@ -3,6 +3,11 @@ import * as z from 'zod';
 // Local defaults are safe only because the local stack is loopback-only; a deployed stage must set real secrets.
 const LOCAL_SECRET = 'local-development-secret-change-me';
 
+const secretList = z
+  .string()
+  .transform((value) => value.split(',').map((secret) => secret.trim()))
+  .pipe(z.array(z.string().min(16, 'each secret must be at least 16 characters')).min(1));
+
 const envSchema = z.object({
   TABLE_NAME: z.string().min(3).default('prospect-scoring-local'),
   DYNAMODB_ENDPOINT: z.url().optional(),
@@ -25,6 +30,11 @@ const envSchema = z.object({
     .max(24 * 90)
     .default(72),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /**
+   * A ranked list reads the ranking as of this long ago: a score planned before then but committed after the first
+   * page (transaction latency, clock skew between Lambdas) then never counts as already valid for the walk.
+   */
+  RANKING_READ_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   /** `outbox` writes .eml files locally; `smtp` needs SMTP_URL; `ses` uses SES v2 in AWS_REGION. */
   MAIL_PROVIDER: z.enum(['ses', 'smtp', 'outbox']).default('outbox'),
   /** `smtp://user:pass@host:587` (STARTTLS) or `smtps://user:pass@host:465`. */
@@ -39,6 +49,16 @@ const envSchema = z.object({
     .default('Example Inc. <onboarding@example.com>'),
   /** Routes SES bounce, complaint and delivery events to handleMailEvents. */
   SES_CONFIGURATION_SET: z.string().min(1).optional(),
+  /** Conversion webhook HMAC secrets, comma-separated: every one is accepted, so a rotation lists old and new. */
+  WEBHOOK_SECRETS: secretList.default([LOCAL_SECRET]),
+  /** Unsubscribe token secrets, comma-separated: the first signs, all verify (retired ones for old emails). */
+  UNSUBSCRIBE_SECRETS: secretList.default([LOCAL_SECRET]),
+  /** Sends of one onboarding step tried before it is given up (throttling, 4xx, provider errors). */
+  MAX_SEND_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  /** First retry delay of a step; doubled per attempt (full jitter), capped at 6 h. */
+  SEND_RETRY_BASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** A claim with no outcome after this long was left by a crashed dispatcher: abandoned, never re-sent. */
+  SEND_LEASE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
 });
 
 export type Config = z.infer<typeof envSchema>;
@@ -55,6 +75,15 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     parsed.data.TOKEN_SECRET === LOCAL_SECRET
   ) {
     throw new Error('Invalid environment: TOKEN_SECRET must be set outside the local stage');
+  }
+  if (
+    parsed.data.STAGE !== 'local' &&
+    (parsed.data.WEBHOOK_SECRETS.includes(LOCAL_SECRET) ||
+      parsed.data.UNSUBSCRIBE_SECRETS.includes(LOCAL_SECRET))
+  ) {
+    throw new Error(
+      'Invalid environment: WEBHOOK_SECRETS and UNSUBSCRIBE_SECRETS must be set outside the local stage',
+    );
   }
   if (parsed.data.MAIL_PROVIDER === 'smtp' && !parsed.data.SMTP_URL) {
     throw new Error('Invalid environment: SMTP_URL is required when MAIL_PROVIDER=smtp');

@@ -13,6 +13,7 @@ import { type DynamoDbLocal, startDynamoDbLocal } from './local/dynamodb-local.j
 import { type Scheduler, startScheduler } from './local/scheduler.js';
 import {
   functionDefinitions,
+  functionTimeoutMs,
   handlerLocation,
   httpRoutes,
   projectRoot,
@@ -105,7 +106,9 @@ async function main() {
       });
       try {
         const handler = await loadHandler(route.functionName);
-        const result = toHttpResult(await handler(event, lambdaContext(route.functionName)));
+        const result = toHttpResult(
+          await handler(event, lambdaContext(route.functionName, functionTimeoutMs(route.functionName))),
+        );
         const payload = result.body
           ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8')
           : Buffer.alloc(0);
@@ -146,7 +149,7 @@ async function main() {
       try {
         const event = body.length ? JSON.parse(body.toString('utf8')) : {};
         const handler = await loadHandler(functionName);
-        const result = await handler(event, lambdaContext(functionName));
+        const result = await handler(event, lambdaContext(functionName, functionTimeoutMs(functionName)));
         send(
           response,
           200,
@@ -187,7 +190,7 @@ async function main() {
 
   const region = process.env.AWS_REGION!;
   const invokeFunction = async (functionName: string, event: unknown) =>
-    (await loadHandler(functionName))(event, lambdaContext(functionName));
+    (await loadHandler(functionName))(event, lambdaContext(functionName, functionTimeoutMs(functionName)));
   const subscriptions = streamSubscriptions();
   if (subscriptions.length) {
     if (!streamArn) throw new Error(`Table ${process.env.TABLE_NAME} has no stream`);

@@ -1,6 +1,10 @@
 import type * as z from 'zod';
 import { formConfigSchema, type SourceConfig, sourceConfigSchema } from '../capture/form-config.js';
+import { badRequest } from '../http/errors.js';
 import { parseInput } from '../http/validate.js';
+import { sequenceErrors, templateErrors } from '../onboarding/onboarding-config.js';
+import { type Sequence, sequenceSchema } from '../onboarding/sequence.js';
+import { type Template, templateSchema } from '../onboarding/template.js';
 import { publishIcpVersion } from '../prospects/rescore.js';
 import { icpSchema, segmentSchema } from '../scoring/icp.js';
 import {
@@ -16,6 +20,8 @@ export const configSchemas = {
   source: sourceConfigSchema,
   icp: icpSchema,
   segment: segmentSchema,
+  sequence: sequenceSchema,
+  template: templateSchema,
 } satisfies Partial<Record<ConfigKind, z.ZodType>>;
 
 export type KnownConfigKind = keyof typeof configSchemas;
@@ -44,6 +50,15 @@ export async function applyConfig(
     return putConfig<SourceConfig>('source', source.id, source, {
       related: (previous) => sourceWriteKeyChanges(source.id, source.writeKeys, previous?.writeKeys ?? []),
     });
+  }
+  // Cross-references are checked when stored, so a sequence or template that cannot render never reaches dispatch.
+  if (kind === 'template') {
+    const errors = templateErrors(parsed as Template);
+    if (errors.length) throw badRequest(errors);
+  }
+  if (kind === 'sequence') {
+    const errors = await sequenceErrors(parsed as Sequence);
+    if (errors.length) throw badRequest(errors);
   }
   const stored = await putConfig(kind, parsed.id, parsed, { now });
   if (kind === 'icp') await publishIcpVersion(stored.id, stored.version, now);

@@ -10,7 +10,11 @@ export type TouchpointType =
   | 'alias'
   | 'activity'
   | 'qualified'
-  | 'unqualified';
+  | 'unqualified'
+  /** A CRM or billing system says this prospect became a customer (POST /v1/conversions). */
+  | 'conversion'
+  /** What happened to an onboarding email: delivered, opened, clicked, bounced, complained, unsubscribed. */
+  | 'email';
 
 export type ConsentRecord = {
   formId: string;

@@ -14,6 +14,8 @@ import { activeVersions, getScoringState } from '../store/scoring-state.js';
 import { loadIcpVersion, loadSegments } from './scoring-config.js';
 
 const MAX_ATTEMPTS = 8;
+/** A plan older than this is recomputed rather than committed: it must stay well inside RANKING_READ_LAG_MS. */
+const MAX_PLANNING_MS = 1000;
 
 /** Touchpoints that record what the system concluded, not what the person did: they never change a score. */
 const SYSTEM_TYPES = new Set(['qualified', 'unqualified']);
@@ -29,10 +31,13 @@ export async function applyTouchpointToScores(
   prospectId: string,
   touchpoint: Touchpoint,
   touchpointKey: TableKey,
-  now: Date,
+  clock: () => Date = () => new Date(),
 ): Promise<ApplyOutcome> {
   if (SYSTEM_TYPES.has(touchpoint.type)) return 'skipped';
   return withRetries(async () => {
+    // Each attempt takes a fresh time: ranking entries become valid at it, and readers rely on a commit following
+    // its time closely (see RANKING_READ_LAG_MS).
+    const now = clock();
     const context = await loadContext(prospectId);
     // A merged-away or erased prospect: a merge re-inserts its touchpoints under the winner, which scores them.
     if (!context) return 'skipped';
@@ -40,6 +45,7 @@ export async function applyTouchpointToScores(
     const plan = await planScores(context, now, cause, (input, previous) =>
       scoreTouchpoint(input, previous, touchpoint),
     );
+    if (clock().getTime() - now.getTime() > MAX_PLANNING_MS) return undefined;
     const outcome = await commitScores({ touchpointKey, ...plan, profile: context.profile, now });
     if (outcome === 'conflict') return undefined;
     return outcome === 'committed' ? 'applied' : 'already-applied';

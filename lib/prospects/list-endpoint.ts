@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { config } from '../config.js';
 import { csvRow } from '../experience/csv.js';
 import { requireScope } from '../http/auth.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
@@ -18,11 +19,6 @@ import { rankedListQuerySchema } from './prospect-schemas.js';
 import { rescoreProgress } from './rescore.js';
 import { loadIcpVersion } from './scoring-config.js';
 
-/**
- * Writers' clocks may run a little ahead of this reader's: a walk reads the ranking as of slightly before its
- * first page, so a score committed just after that page can never count as already valid for it.
- */
-const CLOCK_MARGIN_MS = 2000;
 // An export is bounded by Lambda's 6 MB response: stop short of it and hand over a cursor.
 const MAX_CSV_BYTES = 5 * 1024 * 1024;
 const CSV_HEADER = [
@@ -172,7 +168,7 @@ async function startWalk(query: ListQuery, now: Date): Promise<Walk | undefined>
   if (!versions) throw notFound(`No ICP ${query.icp}`);
   if (versions.serving === null) return undefined;
   const icp = await loadIcpVersion(query.icp, versions.serving);
-  const asOf = new Date(now.getTime() - CLOCK_MARGIN_MS).toISOString();
+  const asOf = new Date(now.getTime() - config.RANKING_READ_LAG_MS).toISOString();
   // A minimum of current engagement is a minimum of the forward-decayed sum, fixed for the whole walk.
   const minKey =
     query.minEngagement !== undefined && query.minEngagement > 0

@@ -52,7 +52,7 @@ export async function scoreStreamBatch(
       for (let index = 0; index < queue.length; index++) {
         const work = queue[index]!;
         try {
-          await applyTouchpointToScores(work.prospectId, work.touchpoint, work.key, now());
+          await applyTouchpointToScores(work.prospectId, work.touchpoint, work.key, now);
         } catch (error) {
           log.error('scoring failed', {
             prospectId: work.prospectId,

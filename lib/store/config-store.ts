@@ -150,7 +150,7 @@ export async function putConfig<T>(
     new GetCommand({ TableName: tableName, Key: keys.configCurrent(kind, id), ConsistentRead: true }),
   );
   const currentVersion = (currentItem.Item?.version as number | undefined) ?? 0;
-  if (currentItem.Item && JSON.stringify(currentItem.Item.document) === JSON.stringify(document)) {
+  if (currentItem.Item && canonicalJson(currentItem.Item.document) === canonicalJson(document)) {
     return { kind, id, version: currentVersion, updatedAt: currentItem.Item.updatedAt as string, document };
   }
   const version = currentVersion + 1;
@@ -227,4 +227,13 @@ export async function findSourceIdByWriteKey(writeKey: string): Promise<string |
     );
     return result.Item?.sourceId as string | undefined;
   });
+}
+
+/** JSON with object keys sorted: DynamoDB maps do not keep key order, so equal documents must compare equal. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item) =>
+    item && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : item,
+  );
 }

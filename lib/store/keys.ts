@@ -14,9 +14,13 @@
  * RANK#<icpId>#<version>#<shard>  <grade>#<engagement>#<id> ranking entry (immutable key, validFrom/validTo)
  * SCORING                         STATE                    which ICP versions are served and being built
  * RESCORE#<icpId>#<version>       SEG#<n>                  progress of one segment of a background rescore
+ * P#<prospectId>                  ENR#<sequenceId>         onboarding enrollment (status, step, expectations given)
+ * P#<prospectId>                  SEND#<sequenceId>#<step> send record of one step: claimed, sent, failed, abandoned
+ * SUPP#<emailHash>                SUPP                     suppressed address (bounce, complaint, unsubscribe)
  *
  * Sparse index GSI1 (GSI1PK, GSI1SK) holds only items with something due:
  * DUE#requalify#<shard>           <isoTime>#<prospectId>#<icpId>   a qualified score to re-check as it decays
+ * DUE#onboarding#<shard>          <isoTime>#<prospectId>#<sequenceId>   an active enrollment's next step
  */
 
 export type TableKey = { PK: string; SK: string };
@@ -26,6 +30,7 @@ export type IdentityKind = 'email' | 'user' | 'anon';
 const PROFILE_SK = 'PROFILE';
 const TOUCHPOINT_PREFIX = 'T#';
 const SCORE_PREFIX = 'SCORE#';
+const ENROLLMENT_PREFIX = 'ENR#';
 
 /** Versions are zero-padded so a prospect's score items sort by ICP, then version. */
 const version6 = (version: number) => String(version).padStart(6, '0');
@@ -76,7 +81,26 @@ export const keys = {
     GSI1SK: `${dueAt}#${prospectId}#${icpId}`,
   }),
   requalifyDuePartition: (shard: number): string => `DUE#requalify#${shard}`,
+  enrollment: (prospectId: string, sequenceId: string): TableKey => ({
+    PK: `P#${prospectId}`,
+    SK: `${ENROLLMENT_PREFIX}${sequenceId}`,
+  }),
+  enrollmentPrefix: ENROLLMENT_PREFIX,
+  sendRecord: (prospectId: string, sequenceId: string, stepId: string): TableKey => ({
+    PK: `P#${prospectId}`,
+    SK: `SEND#${sequenceId}#${stepId}`,
+  }),
+  onboardingDue: (shard: number, dueAt: string, prospectId: string, sequenceId: string) => ({
+    GSI1PK: `DUE#onboarding#${shard}`,
+    GSI1SK: `${dueAt}#${prospectId}#${sequenceId}`,
+  }),
+  onboardingDuePartition: (shard: number): string => `DUE#onboarding#${shard}`,
+  suppression: (emailHash: string): TableKey => ({ PK: `SUPP#${emailHash}`, SK: 'SUPP' }),
 };
+
+export function sequenceIdFromEnrollmentKey(sk: string): string | undefined {
+  return sk.startsWith(ENROLLMENT_PREFIX) ? sk.slice(ENROLLMENT_PREFIX.length) : undefined;
+}
 
 export function prospectIdFromPartition(pk: string): string {
   return pk.startsWith('P#') ? pk.slice(2) : pk;

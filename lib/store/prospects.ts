@@ -28,6 +28,12 @@ export type ProspectProfile = Traits & {
   consent?: ConsentRecord;
   mergedInto?: string;
   mergeCompletedAt?: string;
+  /** Set by a conversion; absent means visitor or prospect (by `known`). */
+  lifecycle?: 'customer';
+  customerAt?: string;
+  plan?: string;
+  /** The onboarding sequence chosen at conversion (null: none matched), why, and when; decided once. */
+  onboardingDecision?: { sequenceId: string | null; reason: string; at: string; conversionId: string };
 };
 
 /** Profile attributes that hold traits; a merge folds them and only them. */
@@ -217,6 +223,18 @@ function buildProfileUpdate(input: WriteTouchpointInput) {
   if (touchpoint.consent) {
     values[':consent'] = touchpoint.consent;
     sets.push('consent = :consent');
+  }
+  if (touchpoint.type === 'conversion') {
+    // The first conversion makes a customer; a later one (an upgrade) only changes the plan.
+    values[':customer'] = 'customer';
+    values[':customerAt'] = touchpoint.occurredAt;
+    sets.push('lifecycle = :customer', 'customerAt = if_not_exists(customerAt, :customerAt)');
+    const plan = touchpoint.properties.plan;
+    if (typeof plan === 'string') {
+      values[':plan'] = plan;
+      sets.push('#plan = :plan');
+      names['#plan'] = 'plan';
+    }
   }
   const expression = `SET ${sets.join(', ')}${adds.length ? ` ADD ${adds.join(', ')}` : ''}`;
   return { expression, names: Object.keys(names).length ? names : undefined, values };

@@ -2,12 +2,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyConfig, isKnownConfigKind } from '../../lib/admin/config-kinds.js';
 
-/** Applies every `<dir>/<kind>s/<id>.json` (forms/, sources/, ...) in dependency-free order. */
+/** Applies every `<dir>/<kind>s/<id>.json` (forms/, sources/, ...) templates before the sequences that name them. */
 export async function applyConfigDirectory(
   directory: string,
 ): Promise<{ kind: string; id: string; version: number }[]> {
   const applied: { kind: string; id: string; version: number }[] = [];
-  for (const folder of readdirSync(directory, { withFileTypes: true })) {
+  // Sequences name templates, which must exist when a sequence is stored: templates go first.
+  const order = (name: string) => (name === 'templates' ? 0 : name === 'sequences' ? 2 : 1);
+  const folders = readdirSync(directory, { withFileTypes: true }).sort(
+    (a, b) => order(a.name) - order(b.name) || a.name.localeCompare(b.name),
+  );
+  for (const folder of folders) {
     if (!folder.isDirectory()) continue;
     const kind = folder.name.replace(/s$/, '');
     if (!isKnownConfigKind(kind)) throw new Error(`Unknown config folder ${folder.name} in ${directory}`);

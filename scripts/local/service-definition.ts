@@ -13,6 +13,7 @@ export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 type HttpApiEvent = string | { method: string; path: string };
 export type FunctionDefinition = {
   handler: string;
+  timeout?: number;
   events?: { httpApi?: HttpApiEvent; schedule?: unknown; stream?: unknown }[];
 };
 
@@ -44,14 +45,21 @@ const cloudFormationTags: Tags = ['!Ref', '!GetAtt', '!Sub', '!Join', '!Select',
   }),
 ) as unknown as Tags;
 
-export function readServiceDefinition() {
-  const text = readFileSync(new URL('serverless.yml', `file://${projectRoot}`), 'utf8');
-  const document = parse(text, { customTags: cloudFormationTags, logLevel: 'silent' }) as {
-    service: string;
-    functions: Record<string, FunctionDefinition>;
-    resources: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
-  };
-  return document;
+type ServiceDefinition = {
+  service: string;
+  provider: { timeout?: number };
+  functions: Record<string, FunctionDefinition>;
+  resources: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+};
+let definition: ServiceDefinition | undefined;
+
+/** Read once per process: the local stack consults it on every request, and restarting picks up edits. */
+export function readServiceDefinition(): ServiceDefinition {
+  definition ??= parse(readFileSync(new URL('serverless.yml', `file://${projectRoot}`), 'utf8'), {
+    customTags: cloudFormationTags,
+    logLevel: 'silent',
+  }) as ServiceDefinition;
+  return definition;
 }
 
 export function functionDefinitions(): Record<string, FunctionDefinition> {
@@ -78,6 +86,12 @@ export function httpRoutes(): Route[] {
     }
   }
   return routes;
+}
+
+/** The function's timeout as serverless.yml sets it (Serverless's default is 6 s). */
+export function functionTimeoutMs(functionName: string): number {
+  const document = readServiceDefinition();
+  return (document.functions[functionName]?.timeout ?? document.provider.timeout ?? 6) * 1000;
 }
 
 /** The handler module path (relative to the project root) and export name of a function. */

@@ -82,6 +82,26 @@ describe("Segment's analytics-node client against the local stack", () => {
   });
 });
 
+describe("the local stack's event sources", () => {
+  it("delivers a new touchpoint through the table's stream to scoreTouchpoints", async () => {
+    const email = `stream-${randomUUID()}@example.com`;
+    const response = await fetch(`${stack.apiUrl}/v1/forms/demo-request`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://localhost:8080' },
+      body: JSON.stringify({ email, company_size: '51-200' }),
+    });
+    expect(response.status).toBe(202);
+    // The stream consumer marks each touchpoint it has applied; the poller reads the stream 4 times a second.
+    const deadline = Date.now() + 10_000;
+    let scoredAt: unknown;
+    while (!scoredAt && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      scoredAt = (await prospectByEmail(email)).body.timeline.items[0]?.scoredAt;
+    }
+    expect(scoredAt).toEqual(expect.any(String));
+  });
+});
+
 describe('the Lambda Invoke API of the local stack', () => {
   const invoke = (name: string, event: unknown) =>
     fetch(`${stack.lambdaUrl}/2015-03-31/functions/${name}/invocations`, {

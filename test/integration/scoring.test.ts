@@ -3,7 +3,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { handler as recheckQualification } from '../../functions/recheck-qualification.js';
 import { lambdaContext } from '../../scripts/local/api-gateway.js';
 import { scheduledEvent } from '../../scripts/local/scheduler.js';
-import type { streamReader } from '../support/stream.js';
 import {
   deliver,
   drainIntoScores,
@@ -12,6 +11,7 @@ import {
   submitForm,
   useScoringTable,
 } from '../support/scoring.js';
+import type { streamReader } from '../support/stream.js';
 
 let stream: ReturnType<typeof streamReader>;
 
@@ -92,7 +92,11 @@ describe('scoreTouchpoints', () => {
     const records = await drainIntoScores(stream);
     const before = await scoreOf(prospectId);
     const insert = records.find((record) => record.dynamodb?.NewImage?.entity?.S === 'touchpoint')!;
-    const removal = { ...insert, eventName: 'REMOVE' as const, dynamodb: { ...insert.dynamodb, NewImage: undefined, OldImage: insert.dynamodb!.NewImage } };
+    const removal = {
+      ...insert,
+      eventName: 'REMOVE' as const,
+      dynamodb: { ...insert.dynamodb, NewImage: undefined, OldImage: insert.dynamodb!.NewImage },
+    };
     expect((await deliver([removal])).batchItemFailures).toEqual([]);
     expect(await scoreOf(prospectId)).toEqual(before);
   });

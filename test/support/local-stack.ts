@@ -36,8 +36,15 @@ export async function startLocalStack(
     freePort(),
     freePort(),
   ]);
+  // Only what a shell would pass to `npm start`: the test run's own settings (its DynamoDB Local and table,
+  // vitest's env overrides) must not change how the stack behaves.
+  const inherited = Object.fromEntries(
+    ['HOME', 'TMPDIR', 'LANG', 'TZ', 'JAVA_HOME', 'CI'].flatMap((name) =>
+      process.env[name] === undefined ? [] : [[name, process.env[name]]],
+    ),
+  );
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
     // The same Node as this test run (Node 22 from node_modules), whatever the shell's PATH says.
     PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
     PORT: String(port),
@@ -48,10 +55,6 @@ export async function startLocalStack(
     LOG_LEVEL: 'warn',
     ...options.env,
   };
-  // The test run's DynamoDB Local and table belong to the test files, not to this stack.
-  delete env.DYNAMODB_ENDPOINT;
-  delete env.TABLE_NAME;
-  delete env.PUBLIC_BASE_URL;
   const child: ChildProcess = spawn(join(projectRoot, 'node_modules/.bin/tsx'), ['scripts/local-stack.ts'], {
     cwd: projectRoot,
     env,

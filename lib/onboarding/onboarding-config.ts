@@ -1,0 +1,157 @@
+/**
+ * Sequences and templates as configuration: what a template may mention, the checks that run when either is
+ * stored (so a template or sequence that cannot render fails at config time, with a 400 naming the field),
+ * and loading them for enrollment and dispatch.
+ */
+import type { FieldError } from '../http/errors.js';
+import { getConfigVersion, getCurrentConfig, listConfigIds } from '../store/config-store.js';
+import type { GivenExpectation } from '../store/enrollments.js';
+import { type Sequence, sequenceSchema } from './sequence.js';
+import {
+  type Template,
+  type TemplateValues,
+  templatePlaceholders,
+  templateSchema,
+  validateTemplate,
+} from './template.js';
+
+/** Profile traits a template may use; contact details such as phone are deliberately not among them. */
+export const TEMPLATE_TRAITS = [
+  'email',
+  'firstName',
+  'lastName',
+  'name',
+  'company',
+  'title',
+  'industry',
+  'country',
+] as const;
+
+const FIXED_NAMES = new Set<string>([...TEMPLATE_TRAITS, 'plan', 'sequence.name', 'unsubscribeUrl']);
+const EXPECTATION = /^expectations\.([a-z0-9][a-z0-9-]{0,62})(\.deadline)?$/;
+
+/** Whether `{{name}}` may appear in a template: fixed names, and `expectations.<id>[.deadline]` of any id. */
+export function isAllowedPlaceholder(name: string): boolean {
+  return FIXED_NAMES.has(name) || EXPECTATION.test(name);
+}
+
+/** Expectation ids a template mentions (`{{expectations.<id>}}` or its `.deadline`). */
+export function expectationsMentioned(template: Pick<Template, 'subject' | 'text' | 'html'>): Set<string> {
+  const ids = new Set<string>();
+  for (const name of templatePlaceholders(template)) {
+    const match = EXPECTATION.exec(name);
+    if (match) ids.add(match[1]!);
+  }
+  return ids;
+}
+
+/** Placeholders outside the allowed names, as field errors (`html: unknown placeholder {{phone}} at ...`). */
+export function templateErrors(template: Template): FieldError[] {
+  return validateTemplate(template, isAllowedPlaceholder);
+}
+
+/**
+ * A sequence's references, checked against the templates stored now: every step's template exists, every
+ * expectation a template mentions is one the sequence sets, and every expectation it sets is told by at least
+ * one step (a promise never told cannot be kept or broken).
+ */
+export async function sequenceErrors(
+  sequence: Sequence,
+  loadTemplate: (id: string) => Promise<Template | undefined> = loadTemplate_,
+): Promise<FieldError[]> {
+  const errors: FieldError[] = [];
+  const set = new Set(sequence.expectations.map((expectation) => expectation.id));
+  const told = new Set<string>();
+  for (const [index, step] of sequence.steps.entries()) {
+    const template = await loadTemplate(step.template);
+    if (!template) {
+      errors.push({ field: `steps.${index}.template`, message: `no template "${step.template}" exists` });
+      continue;
+    }
+    for (const id of expectationsMentioned(template)) {
+      told.add(id);
+      if (!set.has(id))
+        errors.push({
+          field: `steps.${index}.template`,
+          message: `template "${step.template}" mentions {{expectations.${id}}}, which this sequence does not set`,
+        });
+    }
+  }
+  for (const [index, expectation] of sequence.expectations.entries())
+    if (!told.has(expectation.id))
+      errors.push({
+        field: `expectations.${index}`,
+        message: `no step's template mentions {{expectations.${expectation.id}}}: a promise must be told`,
+      });
+  return errors;
+}
+
+async function loadTemplate_(id: string): Promise<Template | undefined> {
+  const stored = await getCurrentConfig<unknown>('template', id);
+  return stored ? templateSchema.parse(stored.document) : undefined;
+}
+
+export { loadTemplate_ as loadTemplate };
+
+const sequenceVersions = new Map<string, Sequence>();
+
+/** One sequence version, parsed once per process: versions are immutable. */
+export async function loadSequenceVersion(id: string, version: number): Promise<Sequence | undefined> {
+  const key = `${id}@${version}`;
+  const hit = sequenceVersions.get(key);
+  if (hit) return hit;
+  const stored = await getConfigVersion<unknown>('sequence', id, version);
+  if (!stored) return undefined;
+  const sequence = sequenceSchema.parse(stored.document);
+  sequenceVersions.set(key, sequence);
+  return sequence;
+}
+
+/** The current version of every sequence, for choosing one at conversion. */
+export async function loadCurrentSequences(): Promise<{ sequence: Sequence; version: number }[]> {
+  const found: { sequence: Sequence; version: number }[] = [];
+  for (const { id } of await listConfigIds('sequence')) {
+    const stored = await getCurrentConfig<unknown>('sequence', id);
+    if (stored) found.push({ sequence: sequenceSchema.parse(stored.document), version: stored.version });
+  }
+  return found;
+}
+
+/** What a template renders with: the allowed traits, the plan, the sequence's name and its expectations. */
+export function templateValues(input: {
+  traits: Partial<Record<(typeof TEMPLATE_TRAITS)[number], unknown>>;
+  plan: string | undefined;
+  sequence: Pick<Sequence, 'name' | 'expectations'>;
+  given: readonly GivenExpectation[];
+  timezone: string;
+  unsubscribeUrl: string;
+}): TemplateValues {
+  const values: Record<string, string | number | undefined> = {
+    plan: input.plan,
+    'sequence.name': input.sequence.name,
+    unsubscribeUrl: input.unsubscribeUrl,
+  };
+  for (const trait of TEMPLATE_TRAITS) {
+    const value = input.traits[trait];
+    if (typeof value === 'string' || typeof value === 'number') values[trait] = value;
+  }
+  for (const expectation of input.sequence.expectations) {
+    values[`expectations.${expectation.id}`] = expectation.text;
+    const given = input.given.find((item) => item.id === expectation.id);
+    if (given) values[`expectations.${expectation.id}.deadline`] = localDate(given.deadline, input.timezone);
+  }
+  return values;
+}
+
+// A deadline is the instant the promise lapses (often a local midnight): shown as the last minute still in time.
+function localDate(iso: string, timezone: string): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: timezone,
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  }).format(new Date(Date.parse(iso) - 60_000));
+}
