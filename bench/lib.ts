@@ -3,8 +3,23 @@
  * `benchmark: Benchmark`; `npm run bench` runs them all, `npm run bench -- <id> [<id>...]` only those named.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
+import {
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { lambdaRecord } from '../scripts/local/stream-poller.js';
 
 export type BenchContext = {
   projectRoot: string;
@@ -66,6 +81,8 @@ export function machineFacts(): string {
     `${Math.round(totalmem() / 2 ** 30)} GiB RAM`,
     `Node ${process.version}`,
     `${process.platform}/${process.arch}`,
+    // Other work on the machine skews every figure here: say how busy it was.
+    `load average ${loadavg()[0]!.toFixed(2)} at the start`,
   ].join(', ');
 }
 
@@ -97,4 +114,202 @@ export function writeDocBlock(path: string, id: string, body: string): void {
       : `${document.trimEnd()}\n\n${block}\n`;
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, updated);
+}
+
+// ---- DynamoDB: what a piece of work asks for and what it costs, seeding, and the table's stream ----
+
+/** One request a watched client sent, in the document client's plain values, with what DynamoDB Local answered. */
+export type ObservedRequest = {
+  /** The command's name, e.g. `QueryCommand`, `TransactWriteItemsCommand`. */
+  command: string;
+  input: Record<string, unknown>;
+  output: Record<string, unknown>;
+  /** ConsumedCapacity.CapacityUnits as DynamoDB Local reports it (0 unless `consumedCapacity` is on). */
+  consumed: number;
+};
+
+export type RequestWatch = {
+  /** Asks every request for ReturnConsumedCapacity: TOTAL (changes the payload a little: off for latency runs). */
+  consumedCapacity: boolean;
+  /** Awaited before a recorded request is sent, e.g. to read the before-images of a transaction's items. */
+  before?: (request: { command: string; input: Record<string, unknown> }) => Promise<void>;
+  /** Runs `work` and returns the requests it sent, in the order they completed. */
+  record<T>(work: () => Promise<T>): Promise<{ result: T; requests: ObservedRequest[] }>;
+  remove(): void;
+};
+
+/**
+ * Watches a DynamoDB client from inside its middleware stack, after the document client's input is final and
+ * before it is serialised: what `record` runs is attributed request by request. One recording at a time.
+ */
+export function watchRequests(client: DynamoDBClient, name = 'benchRequestWatch'): RequestWatch {
+  let recording: ObservedRequest[] | undefined;
+  const watch: RequestWatch = {
+    consumedCapacity: false,
+    async record(work) {
+      if (recording) throw new Error('watchRequests: one recording at a time');
+      const requests: ObservedRequest[] = [];
+      recording = requests;
+      try {
+        return { result: await work(), requests };
+      } finally {
+        recording = undefined;
+      }
+    },
+    remove: () => void client.middlewareStack.remove(name),
+  };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const into = recording;
+      const input = args.input as Record<string, unknown>;
+      const command = context.commandName ?? '';
+      if (!into) return next(args);
+      if (watch.consumedCapacity && !/^(Scan|ListTables|DescribeTable|CreateTable)/.test(command))
+        input.ReturnConsumedCapacity = 'TOTAL';
+      await watch.before?.({ command, input });
+      const result = await next(args);
+      const output = result.output as unknown as Record<string, unknown>;
+      const consumed = [(output.ConsumedCapacity as unknown) ?? []]
+        .flat()
+        .reduce((sum: number, entry) => sum + ((entry as { CapacityUnits?: number }).CapacityUnits ?? 0), 0);
+      into.push({ command, input, output, consumed });
+      return result;
+    },
+    { step: 'serialize', priority: 'high', name },
+  );
+  return watch;
+}
+
+/** DynamoDB's size of an item in the document client's plain values: attribute names plus values. */
+export function itemSize(item: Record<string, unknown>): number {
+  let size = 0;
+  for (const [attribute, value] of Object.entries(item))
+    if (value !== undefined) size += Buffer.byteLength(attribute) + attributeValueSize(value);
+  return size;
+}
+
+function attributeValueSize(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number' || typeof value === 'bigint') {
+    const digits = String(value)
+      .replace(/^-|\.|e.*$/gi, '')
+      .replace(/^0+/, '').length;
+    return Math.ceil(digits / 2) + 1;
+  }
+  if (typeof value === 'boolean' || value === null) return 1;
+  if (value instanceof Uint8Array) return value.length;
+  if (value instanceof Set)
+    return [...value].reduce((sum: number, entry) => sum + attributeValueSize(entry), 0);
+  if (Array.isArray(value))
+    return 3 + value.reduce((sum: number, entry) => sum + 1 + attributeValueSize(entry), 0);
+  if (typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, entry]) => entry !== undefined);
+    return 3 + entries.length + itemSize(Object.fromEntries(entries));
+  }
+  return 0;
+}
+
+/** Write units of one item by DynamoDB's rules: 1 per KB, rounded up (a transaction doubles it). */
+export const writeUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
+
+/** Read units of a Query or GetItem by DynamoDB's rules: the bytes read, rounded up to 4 KB; eventual reads half. */
+export const readUnits = (bytes: number, consistent: boolean) =>
+  Math.max(1, Math.ceil(bytes / 4096)) * (consistent ? 1 : 0.5);
+
+/**
+ * Writes items with BatchWriteItem, 25 a request, `concurrency` requests in flight, retrying what DynamoDB
+ * leaves unprocessed. Returns the seconds it took.
+ */
+export async function batchWriteAll(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  items: readonly Record<string, unknown>[],
+  options: { concurrency?: number; progress?: (done: number) => void } = {},
+): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  let done = 0;
+  let reported = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const chunk = items.slice(next, next + 25);
+      next += chunk.length;
+      let requests: BatchWriteCommandInput['RequestItems'] = {
+        [tableName]: chunk.map((Item) => ({ PutRequest: { Item } })),
+      };
+      for (let attempt = 0; requests && Object.keys(requests).length; attempt++) {
+        if (attempt) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 2 ** attempt * 10)));
+        const result: { UnprocessedItems?: BatchWriteCommandInput['RequestItems'] } = await documents.send(
+          new BatchWriteCommand({ RequestItems: requests }),
+        );
+        requests = result.UnprocessedItems;
+      }
+      done += chunk.length;
+      if (options.progress && done - reported >= 10_000) {
+        reported = done;
+        options.progress(done);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
+  return (performance.now() - started) / 1000;
+}
+
+/**
+ * Reads a table's real stream on demand, as the Lambda event source mapping would deliver it. It starts at the
+ * stream's end (LATEST, for shards open now; new shards from their start): a table seeded with many items
+ * does not have to be read through first.
+ */
+export async function streamFromNow(streamArn: string, endpoint: string) {
+  const client = new DynamoDBStreamsClient({
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const iterators = new Map<string, string | null>();
+  const shards = async () =>
+    (await client.send(new DescribeStreamCommand({ StreamArn: streamArn }))).StreamDescription?.Shards ?? [];
+  for (const shard of await shards()) {
+    if (shard.SequenceNumberRange?.EndingSequenceNumber) {
+      iterators.set(shard.ShardId!, null);
+      continue;
+    }
+    const { ShardIterator } = await client.send(
+      new GetShardIteratorCommand({
+        StreamArn: streamArn,
+        ShardId: shard.ShardId!,
+        ShardIteratorType: 'LATEST',
+      }),
+    );
+    iterators.set(shard.ShardId!, ShardIterator ?? null);
+  }
+
+  /** Every record written since the last call, in order per shard, in Lambda's event shape. */
+  async function next(): Promise<DynamoDBRecord[]> {
+    const records: DynamoDBRecord[] = [];
+    for (const shard of await shards()) {
+      const shardId = shard.ShardId!;
+      if (!iterators.has(shardId)) {
+        const { ShardIterator } = await client.send(
+          new GetShardIteratorCommand({
+            StreamArn: streamArn,
+            ShardId: shardId,
+            ShardIteratorType: 'TRIM_HORIZON',
+          }),
+        );
+        iterators.set(shardId, ShardIterator ?? null);
+      }
+      let iterator = iterators.get(shardId) ?? null;
+      while (iterator) {
+        const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+        for (const raw of page.Records ?? []) records.push(lambdaRecord(raw, streamArn, 'us-east-1'));
+        iterator = page.NextShardIterator ?? null;
+        if (!page.Records?.length) break;
+      }
+      iterators.set(shardId, iterator);
+    }
+    return records;
+  }
+
+  return { next, close: () => client.destroy() };
 }

@@ -36,6 +36,8 @@ process.env.AUTH_MODE ??= 'local';
 process.env.AWS_REGION ??= 'us-east-1';
 process.env.MAIL_PROVIDER ??= 'outbox';
 process.env.OUTBOX_DIR ??= join(projectRoot, 'outbox');
+// A development stack applies config changes within a second or two (a rescore waits twice this long).
+process.env.CONFIG_CACHE_SECONDS ??= '1';
 
 const servers: Server[] = [];
 // A promise, so that a signal arriving while DynamoDB Local is still starting stops it too.
@@ -54,10 +56,11 @@ async function main() {
   // Imported only now: lib/config.ts reads the environment once, at import.
   const { dynamo } = await import('../lib/store/client.js');
   const { ensureTable } = await import('./local/table.js');
-  const { applyConfigDirectory } = await import('./local/apply-config.js');
+  const { applyConfigDirectory, finishRescores } = await import('./local/apply-config.js');
   const { signLocalToken } = await import('../lib/http/auth.js');
   const { streamArn } = await ensureTable(dynamo, process.env.TABLE_NAME!);
   const applied = await applyConfigDirectory(process.env.CONFIG_DIR ?? join(projectRoot, 'config/example'));
+  await finishRescores();
 
   const handlers = new Map<string, Promise<LambdaHandler>>();
   const loadHandler = (functionName: string) => {

@@ -10,6 +10,8 @@ import {
   pageSchema,
   trackSchema,
 } from '../capture/segment.js';
+import { conversionBodySchema, MAX_CONVERSION_BYTES } from '../onboarding/conversion-endpoint.js';
+import { unsubscribeQuerySchema } from '../onboarding/unsubscribe-endpoint.js';
 import { activityBodySchema } from '../prospects/activity-endpoint.js';
 import {
   prospectLookupQuerySchema,
@@ -110,6 +112,13 @@ export function buildOpenApiDocument(serverUrl: string) {
           type: 'http',
           scheme: 'basic',
           description: 'Source write key as the user name, empty password',
+        },
+        webhookSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Signature',
+          description:
+            't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.rawBody"> with a WEBHOOK_SECRETS secret; 300 s tolerance',
         },
       },
     },
@@ -267,6 +276,82 @@ export function buildOpenApiDocument(serverUrl: string) {
             ...queryParameters(timelineQuerySchema),
           ],
           responses: prospectResponses,
+        },
+      },
+      '/v1/conversions': {
+        post: {
+          operationId: 'convertProspect',
+          'x-function': 'convertProspect',
+          summary: 'A prospect became a customer: record it, choose and enroll their onboarding sequence',
+          description: `Signed with X-Signature (in AWS the only way: the route has no JWT authorizer), or locally a bearer token with prospects:write. Optional \`Idempotency-Key\` header; without it a replay is recognised by email, occurredAt and plan. A prospect is onboarded at most once: a replayed or later conversion answers with the first decision. Body at most ${MAX_CONVERSION_BYTES / 1024} KB.`,
+          security: [{ webhookSignature: [] }, { bearer: ['prospects:write'] }],
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              schema: { type: 'string', minLength: 1, maxLength: 200 },
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: toSchema(conversionBodySchema) } },
+          },
+          responses: {
+            '202': {
+              description:
+                'Recorded; `sequenceId` is null when no sequence matches (the reason is on the prospect)',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['prospectId', 'sequenceId'],
+                    properties: {
+                      prospectId: { type: 'string' },
+                      sequenceId: { type: ['string', 'null'] },
+                    },
+                  },
+                },
+              },
+            },
+            '400': errorResponse('Invalid field, named in `errors`'),
+            '401': errorResponse('Missing, malformed, expired or wrong signature (or token)'),
+            '403': errorResponse('Token lacks prospects:write'),
+            '413': errorResponse('Body over the size limit'),
+            '415': errorResponse('Not JSON'),
+          },
+        },
+      },
+      '/v1/unsubscribe': {
+        parameters: queryParameters(unsubscribeQuerySchema),
+        get: {
+          operationId: 'unsubscribePage',
+          'x-function': 'unsubscribe',
+          summary: 'A confirmation page whose button POSTs; never unsubscribes by itself',
+          responses: {
+            '200': { description: 'HTML page with a form', content: { 'text/html': {} } },
+            '400': { description: 'HTML page: the token is not valid', content: { 'text/html': {} } },
+          },
+        },
+        post: {
+          operationId: 'unsubscribe',
+          'x-function': 'unsubscribe',
+          summary: 'One-click unsubscribe (RFC 8058): suppresses the address and ends its sequences',
+          description:
+            'Body `List-Unsubscribe=One-Click` (as mail clients send it) or empty. No redirect, no cookie; the signed token is the only authority.',
+          requestBody: {
+            required: false,
+            content: {
+              'application/x-www-form-urlencoded': {
+                schema: { type: 'object', properties: { 'List-Unsubscribe': { const: 'One-Click' } } },
+              },
+            },
+          },
+          responses: {
+            '200': { description: 'HTML page: unsubscribed', content: { 'text/html': {} } },
+            '400': { description: 'HTML page: the token is not valid', content: { 'text/html': {} } },
+            '413': errorResponse('Body over 4 KB'),
+          },
         },
       },
       '/v1/openapi.json': {

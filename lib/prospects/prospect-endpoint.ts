@@ -5,6 +5,7 @@ import { notFound } from '../http/errors.js';
 import { type HttpRequest, pathParameter, queryParameters } from '../http/request.js';
 import { type HttpResponse, json } from '../http/response.js';
 import { parseInput } from '../http/validate.js';
+import { presentOnboarding } from '../onboarding/onboarding-view.js';
 import { presentScore, type ScoreView } from '../scoring/score-record.js';
 import { getAlias, getProfile, type ProspectProfile, queryTimeline } from '../store/prospects.js';
 import { readProspectScores } from '../store/scores.js';
@@ -39,6 +40,7 @@ export async function handleGetProspect(event: HttpRequest, now = new Date()): P
     ...presentProfile(profile),
     ...(resolvedId !== prospectId ? { mergedFrom: prospectId } : {}),
     scores: await presentScores(resolvedId, now),
+    onboarding: await presentOnboarding(profile),
     timeline: {
       items: page.items.map(({ prospectId: _id, ...touchpoint }) => touchpoint),
       ...(page.lastKey ? { nextCursor: encodeCursor(page.lastKey, `timeline:${resolvedId}`) } : {}),
@@ -65,7 +67,10 @@ export function presentProfile(profile: ProspectProfile) {
   };
   return {
     prospectId,
-    lifecycle: known ? 'prospect' : 'visitor',
+    lifecycle: profile.lifecycle ?? (known ? 'prospect' : 'visitor'),
+    ...(profile.lifecycle === 'customer'
+      ? { customerAt: profile.customerAt ?? null, plan: profile.plan ?? null }
+      : {}),
     traits: Object.fromEntries(Object.entries(traits).filter(([, value]) => value !== undefined)),
     consent: consent ?? null,
     identities: { userId: userId ?? null, anonymousIds: [...(anonymousIds ?? [])].sort() },

@@ -3,7 +3,7 @@ import type { Traits } from '../capture/traits.js';
 import { rankSortKey, shardOf } from '../ranking/rank-key.js';
 import { type DecayedSum, deserialiseSum, serialiseSum, timeWhenValueFallsTo } from './decay.js';
 import { evaluateFit, type FitResult, segmentsOf } from './fit.js';
-import type { Icp, SegmentDefinition } from './icp.js';
+import type { Grade, Icp, SegmentDefinition } from './icp.js';
 import {
   applyTouchpoint,
   EMPTY_STATE,
@@ -37,8 +37,49 @@ export type ScoreRecord = {
   rank?: RankPosition;
   /** When a qualified prospect's decaying engagement falls to dropAt: the re-check is due then. */
   recheckAt?: string;
+  /** First occurrences the experience report measures from; absent on records written before it existed. */
+  milestones?: Milestones;
   updatedAt: string;
 };
+
+/**
+ * Each set once, by the first touchpoint (in stream order) that reaches it, so the counters derived from them
+ * count each prospect once. Bounded: a few timestamps and the segment ids of one cohort.
+ */
+export type Milestones = {
+  firstFormAt?: string;
+  /** The form a prospect first came through: the `form` group of its prospect-level figures. */
+  firstFormId?: string;
+  /** The first sales activity at or after the first form submission. */
+  firstResponseAt?: string;
+  customerAt?: string;
+  firstQualifiedAt?: string;
+  /** Where the first qualification was counted, so a later conversion is counted in the same cohort. */
+  qualifiedCohort?: { day: string; grade: Grade; segments: string[]; form?: string };
+};
+
+/** Activities that are a sales rep reaching the prospect; a note is internal, so it answers nobody. */
+const SALES_TOUCHES = new Set(['call', 'meeting', 'email-reply']);
+
+/** Milestones after one touchpoint (before qualification, which settle adds): pure, O(1). */
+export function nextMilestones(previous: Milestones | undefined, touchpoint: Touchpoint): Milestones {
+  const next: Milestones = { ...previous };
+  const at = touchpoint.occurredAt;
+  if (touchpoint.type === 'form' && !next.firstFormAt) {
+    next.firstFormAt = at;
+    if (touchpoint.name) next.firstFormId = touchpoint.name;
+  }
+  if (
+    touchpoint.type === 'activity' &&
+    SALES_TOUCHES.has(touchpoint.name ?? '') &&
+    next.firstFormAt &&
+    at >= next.firstFormAt &&
+    !next.firstResponseAt
+  )
+    next.firstResponseAt = at;
+  if (touchpoint.type === 'conversion' && !next.customerAt) next.customerAt = at;
+  return next;
+}
 
 export type RankPosition = { shard: number; sortKey: string; validFrom: string };
 
@@ -62,7 +103,7 @@ export function scoreTouchpoint(
   touchpoint: Touchpoint,
 ): ScoreRecord {
   const state = applyTouchpoint(previous?.state ?? EMPTY_STATE, input.icp, touchpoint);
-  return settle(input, previous, state);
+  return settle(input, previous, state, nextMilestones(previous?.milestones, touchpoint), touchpoint.occurredAt);
 }
 
 /**
@@ -76,19 +117,26 @@ export function scoreHistory(
   previous: Partial<Pick<ScoreRecord, 'rev' | 'rank' | 'qualified' | 'announced' | 'qualifiedAt'>>,
 ): ScoreRecord {
   let state = EMPTY_STATE;
-  for (const touchpoint of touchpoints) state = applyTouchpoint(state, input.icp, touchpoint);
-  return settle(input, previous, state);
+  let milestones: Milestones = {};
+  for (const touchpoint of touchpoints) {
+    state = applyTouchpoint(state, input.icp, touchpoint);
+    milestones = nextMilestones(milestones, touchpoint);
+  }
+  return settle(input, previous, state, milestones);
 }
 
 /** Re-evaluates fit, qualification and rank at `now` without a new touchpoint (traits changed, or decay). */
 export function rescoreNow(input: ScoringInput, previous: ScoreRecord): ScoreRecord {
-  return settle(input, previous, previous.state);
+  return settle(input, previous, previous.state, previous.milestones);
 }
 
 function settle(
   input: ScoringInput,
   previous: Partial<ScoreRecord> | undefined,
   state: EngagementState,
+  reached: Milestones | undefined,
+  /** When what is being settled happened: a touchpoint's time, else now. */
+  eventAt?: string,
 ): ScoreRecord {
   const { icp, now } = input;
   const fit = evaluateFit(icp, input.traits);
@@ -103,19 +151,32 @@ function settle(
     ? timeWhenValueFallsTo(state.engagement, icp.qualification.dropAt, icp.halfLifeDays)
     : undefined;
   const qualifiedAt = qualified ? (previous?.qualified ? previous.qualifiedAt : nowIso) : undefined;
+  const segments = segmentsOf(input.segmentDefinitions, input.traits, icp.fit.competitorDomains);
+  const milestones: Milestones = { ...reached };
+  if (qualified && !milestones.firstQualifiedAt) {
+    const at = eventAt ?? nowIso;
+    milestones.firstQualifiedAt = at;
+    milestones.qualifiedCohort = {
+      day: at.slice(0, 10),
+      grade: fit.grade,
+      segments,
+      ...(milestones.firstFormId ? { form: milestones.firstFormId } : {}),
+    };
+  }
   return {
     prospectId: input.prospectId,
     icpId: icp.id,
     version: input.version,
     rev: (previous?.rev ?? 0) + 1,
     fit,
-    segments: segmentsOf(input.segmentDefinitions, input.traits, icp.fit.competitorDomains),
+    segments,
     state,
     qualified,
     announced: previous?.announced ?? false,
     ...(qualifiedAt ? { qualifiedAt } : {}),
     ...(input.known ? { rank: unchangedRank ? previous!.rank! : { shard, sortKey, validFrom: nowIso } } : {}),
     ...(recheckMs !== undefined ? { recheckAt: new Date(Math.max(recheckMs, nowMs)).toISOString() } : {}),
+    ...(Object.keys(milestones).length ? { milestones } : {}),
     updatedAt: nowIso,
   };
 }
@@ -210,6 +271,7 @@ export function deserialiseRecord(item: Record<string, unknown>): ScoreRecord {
     ...(stored.qualifiedAt ? { qualifiedAt: stored.qualifiedAt } : {}),
     ...(stored.rank ? { rank: stored.rank } : {}),
     ...(stored.recheckAt ? { recheckAt: stored.recheckAt } : {}),
+    ...(stored.milestones ? { milestones: stored.milestones } : {}),
     updatedAt: stored.updatedAt,
   };
 }

@@ -386,9 +386,10 @@ function sendUpdateItem(enrollment: Enrollment, send: SendUpdate): TransactItem 
       TableName: tableName,
       Key: keys.sendRecord(enrollment.prospectId, enrollment.sequenceId, send.stepId),
       UpdateExpression: `SET ${sets.join(', ')}`,
-      ConditionExpression: 'claimToken = :token',
+      // Only the live claim: a claimant that comes back after its claim was abandoned changes nothing.
+      ConditionExpression: '#status = :claimed AND claimToken = :token',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: values,
+      ExpressionAttributeValues: { ...values, ':claimed': 'claimed' },
     },
   };
 }

@@ -17,6 +17,7 @@
  * P#<prospectId>                  ENR#<sequenceId>         onboarding enrollment (status, step, expectations given)
  * P#<prospectId>                  SEND#<sequenceId>#<step> send record of one step: claimed, sent, failed, abandoned
  * SUPP#<emailHash>                SUPP                     suppressed address (bounce, complaint, unsubscribe)
+ * AGG#<icpId>#<dimension>#<value> D#<yyyy-mm-dd>#<shard>   experience counters of one group for one day (one of 4 shards)
  *
  * Sparse index GSI1 (GSI1PK, GSI1SK) holds only items with something due:
  * DUE#requalify#<shard>           <isoTime>#<prospectId>#<icpId>   a qualified score to re-check as it decays
@@ -96,6 +97,16 @@ export const keys = {
   }),
   onboardingDuePartition: (shard: number): string => `DUE#onboarding#${shard}`,
   suppression: (emailHash: string): TableKey => ({ PK: `SUPP#${emailHash}`, SK: 'SUPP' }),
+  dailyCounterPartition: (name: string, scope: string): string => `STAT#${name}#${scope}`,
+  /** A day's counters for one report group; the shard spreads a hot day over several items. */
+  aggregateDay: (icpId: string, dimension: string, value: string, day: string, shard: number): TableKey => ({
+    PK: keys.aggregatePartition(icpId, dimension, value),
+    SK: `D#${day}#${shard}`,
+  }),
+  aggregatePartition: (icpId: string, dimension: string, value: string): string =>
+    `AGG#${icpId}#${dimension}#${value}`,
+  /** Every day item from `from` to `to` (yyyy-mm-dd, inclusive), whatever its suffix: `#` and `~` bound them. */
+  dayRange: (from: string, to: string) => ({ from: `D#${from}`, to: `D#${to}#~` }),
 };
 
 export function sequenceIdFromEnrollmentKey(sk: string): string | undefined {

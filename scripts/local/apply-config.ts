@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyConfig, isKnownConfigKind } from '../../lib/admin/config-kinds.js';
+import { runRescores } from '../../lib/prospects/rescore.js';
+import { getScoringState } from '../../lib/store/scoring-state.js';
 
 /** Applies every `<dir>/<kind>s/<id>.json` (forms/, sources/, ...) templates before the sequences that name them. */
 export async function applyConfigDirectory(
@@ -25,4 +27,19 @@ export async function applyConfigDirectory(
     }
   }
   return applied;
+}
+
+/**
+ * Runs the background rescore until every published ICP version is served, so a stack that just applied its
+ * config ranks with it at once instead of at the first scheduled rescore a minute later.
+ */
+export async function finishRescores(timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const state = await getScoringState({ fresh: true });
+    if (Object.values(state.icps).every((versions) => versions.building === null)) return;
+    await runRescores(() => new Date(), deadline);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('ICP rescoring did not finish within the start-up timeout');
 }

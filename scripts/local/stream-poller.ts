@@ -8,7 +8,9 @@
  * failure: a thrown error redelivers the whole batch; with ReportBatchItemFailures, delivery resumes at the
  * lowest failed sequence number. Retries back off exponentially and go on until they succeed, unless the
  * subscription sets maximumRetryAttempts (then the batch is dropped, as Lambda drops it after its last retry).
- * Not emulated: batching windows, bisectBatchOnFunctionError, parallelizationFactor, on-failure destinations.
+ * Not emulated: batching windows, bisectBatchOnFunctionError, parallelizationFactor, on-failure destinations,
+ * and checkpoints across restarts: every start reads from TRIM_HORIZON, so with a DynamoDB Local that outlives
+ * the stack (DYNAMODB_ENDPOINT) old records are delivered again, which consumers must survive on AWS anyway.
  */
 import {
   type _Record,

@@ -102,6 +102,50 @@ describe("the local stack's event sources", () => {
   });
 });
 
+describe('scoring and ranking on the local stack', () => {
+  it('turns a form post into a graded, explained score and a ranked CSV row within seconds', async () => {
+    const email = `ranked-${randomUUID()}@acme.example`;
+    const response = await fetch(`${stack.apiUrl}/v1/forms/demo-request`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://localhost:8080' },
+      body: JSON.stringify({
+        email,
+        job_title: 'VP Engineering',
+        company: '=cmd|calc',
+        company_size: '250',
+        industry: 'Software',
+      }),
+    });
+    expect(response.status).toBe(202);
+    const deadline = Date.now() + 15_000;
+    // biome-ignore lint/suspicious/noExplicitAny: the test reads a response body of many shapes
+    let score: any;
+    while (!score && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      score = (await prospectByEmail(email)).body.scores?.[0];
+    }
+    expect(score).toMatchObject({ icpId: 'saas-midmarket', grade: 'A', fit: 75 });
+    expect(score.engagement).toBeCloseTo(40, 0);
+    expect(score.explanation.map((line: { text: string }) => line.text)).toContain(
+      'Requested a demo (once this week): +40',
+    );
+
+    // The ranked list reads the ranking RANKING_READ_LAG_MS (2 s) in the past: poll until the row is there.
+    let csv = '';
+    while (!csv.includes(email) && Date.now() < deadline + 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const list = await fetch(`${stack.apiUrl}/v1/prospects?icp=saas-midmarket&grade=A`, {
+        headers: { authorization: `Bearer ${readToken}`, accept: 'text/csv' },
+      });
+      expect(list.status).toBe(200);
+      expect(list.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+      csv = await list.text();
+    }
+    const row = csv.split('\r\n').find((line) => line.includes(email))!;
+    expect(row).toContain(",'=cmd|calc,VP Engineering,A,75,");
+  });
+});
+
 describe('the Lambda Invoke API of the local stack', () => {
   const invoke = (name: string, event: unknown) =>
     fetch(`${stack.lambdaUrl}/2015-03-31/functions/${name}/invocations`, {

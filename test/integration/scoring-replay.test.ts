@@ -20,8 +20,8 @@ beforeAll(async () => {
 });
 
 const eventArb = fc.oneof(
-  fc.constantFrom('/pricing', '/docs/a', '/careers', '/blog').map((path) => ({ type: 'page', path })),
-  fc.constantFrom('Trial Started', 'Clicked').map((name) => ({ type: 'track', name })),
+  fc.constantFrom('/pricing', '/docs/a', '/careers', '/blog').map((path) => ({ type: 'page' as const, path })),
+  fc.constantFrom('Trial Started', 'Clicked').map((name) => ({ type: 'track' as const, name })),
 );
 
 /** Lambda's delivery: in order, every record at least once, any suffix redelivered after a failure. */
@@ -62,7 +62,7 @@ describe('scoreTouchpoints under replays', () => {
               userId,
               messageId: `${userId}-${index}`,
               timestamp: new Date(base + index * 3_600_000).toISOString(),
-              ...(event.type === 'page' ? { properties: { path: event.path } } : { event: event.name }),
+              ...('path' in event ? { properties: { path: event.path } } : { event: event.name }),
             })),
           ]);
           const records = (await stream.next()).filter(

@@ -23,6 +23,12 @@ import {
   explain,
   nextQualification,
 } from '../../lib/scoring/score.js';
+import {
+  pendingTransition,
+  type ScoreRecord,
+  scoreHistory,
+  scoreTouchpoint,
+} from '../../lib/scoring/score-record.js';
 
 const icp = icpSchema.parse(icpDocument);
 const DAY = 86_400_000;
@@ -313,5 +319,63 @@ describe('combine', () => {
     const a = addPoints(ZERO_SUM, 10, now, 7);
     const b = addPoints(ZERO_SUM, -4, now, 7);
     expect(valueAt(combine(a, b), now, 7)).toBeCloseTo(6, 9);
+  });
+});
+
+describe('score records', () => {
+  const input = (known = true) => ({
+    icp,
+    version: 1,
+    prospectId: 'p1',
+    known,
+    traits: { email: 'cto@acme.example', employees: 250, title: 'CTO' },
+    segmentDefinitions: [],
+    now: new Date(now),
+  });
+  const pageArb = fc.record({
+    path: fc.constantFrom('/pricing', '/docs', '/careers', '/'),
+    hoursAgo: fc.integer({ min: 0, max: 24 * 30 }),
+  });
+
+  it('gives the same score recomputed from history as folded touchpoint by touchpoint (property)', () => {
+    fc.assert(
+      fc.property(fc.array(pageArb, { maxLength: 20 }), (pages) => {
+        const touchpoints = pages.map((page) =>
+          touchpoint({
+            type: 'page',
+            page: { path: page.path },
+            occurredAt: new Date(now - page.hoursAgo * 3_600_000).toISOString(),
+          }),
+        );
+        let folded: ScoreRecord | undefined;
+        for (const item of touchpoints) folded = scoreTouchpoint(input(), folded, item);
+        const recomputed = scoreHistory(input(), touchpoints, {});
+        if (!folded) return;
+        expect(recomputed.state).toEqual(folded.state);
+        expect(recomputed.rank?.sortKey).toBe(folded.rank?.sortKey);
+        expect(recomputed.qualified).toBe(folded.qualified);
+      }),
+    );
+  });
+
+  it('ranks known people only, and keeps a rank position while its key is unchanged', () => {
+    const demo = touchpoint({ type: 'form', name: 'demo-request' });
+    expect(scoreTouchpoint(input(false), undefined, demo).rank).toBeUndefined();
+    const first = scoreTouchpoint(input(), undefined, demo);
+    const later = { ...input(), now: new Date(now + 60_000) };
+    const unchanged = scoreTouchpoint(later, first, touchpoint({ type: 'page', page: { path: '/blog' } }));
+    expect(unchanged.rank).toEqual(first.rank);
+    const moved = scoreTouchpoint(later, first, touchpoint({ type: 'page', page: { path: '/pricing' } }));
+    expect(moved.rank?.validFrom).toBe(new Date(now + 60_000).toISOString());
+    expect(moved.rank!.sortKey > first.rank!.sortKey).toBe(true);
+  });
+
+  it('owes an announcement until it is made', () => {
+    let record = scoreTouchpoint(input(), undefined, touchpoint({ type: 'form', name: 'demo-request' }));
+    expect(pendingTransition(record)).toBeUndefined();
+    record = scoreTouchpoint(input(), record, touchpoint({ type: 'track', name: 'Trial Started' }));
+    expect(record.qualified).toBe(true);
+    expect(pendingTransition(record)).toBe('qualified');
+    expect(pendingTransition({ ...record, announced: true })).toBeUndefined();
   });
 });
