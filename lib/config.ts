@@ -29,6 +29,11 @@ const envSchema = z.object({
     .min(24)
     .max(24 * 90)
     .default(72),
+  /**
+   * Raw touchpoints (properties, page, traits as sent) expire this long after they happened (DynamoDB TTL); scores
+   * and experience counters keep their effect. The default covers a year plus a month of year-on-year comparison.
+   */
+  TOUCHPOINT_RETENTION_DAYS: z.coerce.number().int().min(30).max(3650).default(395),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /**
    * A ranked list reads the ranking as of this long ago: a score planned before then but committed after the first

@@ -10,6 +10,7 @@ import {
   pageSchema,
   trackSchema,
 } from '../capture/segment.js';
+import { experienceQuerySchema, MAX_REPORT_DAYS } from '../experience/report-endpoint.js';
 import { conversionBodySchema, MAX_CONVERSION_BYTES } from '../onboarding/conversion-endpoint.js';
 import { unsubscribeQuerySchema } from '../onboarding/unsubscribe-endpoint.js';
 import { activityBodySchema } from '../prospects/activity-endpoint.js';
@@ -351,6 +352,26 @@ export function buildOpenApiDocument(serverUrl: string) {
             '200': { description: 'HTML page: unsubscribed', content: { 'text/html': {} } },
             '400': { description: 'HTML page: the token is not valid', content: { 'text/html': {} } },
             '413': errorResponse('Body over 4 KB'),
+          },
+        },
+      },
+      '/v1/experience': {
+        get: {
+          operationId: 'experienceReport',
+          'x-function': 'experienceReport',
+          summary: 'Prospect-experience figures of an ICP per grade, segment, form or onboarding sequence',
+          description: `Per group, over whole UTC days \`from\` to \`to\` (at most ${MAX_REPORT_DAYS}): prospects and customers counted, NPS and mean CSAT of prospects and of customers apart, median and 90th-percentile seconds from the first form submission to the first sales activity, conversion from qualified to customer (cohort of the day they qualified), form friction (failed submissions per successful one, per form and per field; \`groupBy=form\`) and expectations met and broken (\`groupBy=sequence\`). Read from counters kept on the stream: one Query per group, whatever the number of prospects. \`Accept: text/csv\` or \`format=csv\` returns one row per group.`,
+          security: [{ bearer: ['prospects:read'] }],
+          parameters: queryParameters(experienceQuerySchema),
+          responses: {
+            '200': {
+              description: '`{ icp, groupBy, from, to, groups: [...] }`, or CSV',
+              content: { 'application/json': {}, 'text/csv': {} },
+            },
+            '400': errorResponse('Invalid query parameter, or a range longer than allowed'),
+            '401': errorResponse('No valid token'),
+            '403': errorResponse('Token lacks prospects:read'),
+            '404': errorResponse('No such ICP'),
           },
         },
       },

@@ -41,12 +41,13 @@ import {
   getEnrollment,
   getSendRecord,
   getSuppression,
+  recentTrackEvents,
   releaseForRetry,
   rescheduleEnrollment,
   type SendUpdate,
   type StepOutcome,
 } from '../store/enrollments.js';
-import { getProfile, type ProspectProfile, queryTimeline } from '../store/prospects.js';
+import { getProfile } from '../store/prospects.js';
 import { expectationDeadline } from './expectations.js';
 import {
   expectationsMentioned,
@@ -55,7 +56,7 @@ import {
   templateValues,
 } from './onboarding-config.js';
 import { nextSendTime, stepDueTime } from './schedule.js';
-import { exitReason, type Sequence, skipStep } from './sequence.js';
+import { exitReason, type Sequence, type SkipCondition, skipStep } from './sequence.js';
 import { renderTemplate } from './template.js';
 import { signUnsubscribeToken } from './unsubscribe-token.js';
 
@@ -91,7 +92,15 @@ export type DispatchOptions = {
   random?: () => number;
 };
 
-class ProviderUnavailableError extends Error {}
+/** The provider refuses everything for now: the step's own outcome is recorded, the run stops. */
+class ProviderUnavailableError extends Error {
+  constructor(
+    reason: string,
+    readonly outcome: DispatchOutcome,
+  ) {
+    super(reason);
+  }
+}
 
 export async function dispatchOnboarding(now: Date, options: DispatchOptions): Promise<DispatchResult> {
   const result: DispatchResult = {
@@ -123,6 +132,7 @@ export async function dispatchOnboarding(now: Date, options: DispatchOptions): P
       result[await dispatchOne(entry, now, options)]++;
     } catch (error) {
       if (error instanceof ProviderUnavailableError) {
+        result[error.outcome]++;
         result.stoppedBy = error.message;
         break;
       }
@@ -175,7 +185,7 @@ async function dispatchOne(entry: DueEntry, now: Date, options: DispatchOptions)
   if (profile.consent?.marketing !== true)
     return end('exited', profile.consent ? 'marketing consent withdrawn' : 'no marketing consent on record');
 
-  const recent = await recentActivity(profile.prospectId, enrollment.enrolledAt);
+  const recent = await recentActivity(prospectId, enrollment.enrolledAt, usesEvents(step.skipIf));
   const exit = exitReason(sequence.exitOn, {
     unsubscribed: false,
     churned: recent.churned,
@@ -377,7 +387,7 @@ async function sendFailed(
     outcome = 'retried';
   }
   log.warn('onboarding mail deferred', { ...ids, attempts, outcome, providerWide: failure.providerWide });
-  if (failure.providerWide) throw new ProviderUnavailableError(failure.reason);
+  if (failure.providerWide) throw new ProviderUnavailableError(failure.reason, outcome);
   return outcome;
 }
 
@@ -423,26 +433,31 @@ function giveExpectations(
 }
 
 /**
- * Track events of the prospect's latest RECENT_TOUCHPOINTS touchpoints: all of them for skip-if ("has done"),
- * those since enrollment for goals and churn. Bounded: one Query, whatever the history's length.
+ * Goals and churn count from enrollment on: the track events since then (at most RECENT_TOUCHPOINTS, newest).
+ * A skip-if on events ("has done") looks at the latest RECENT_TOUCHPOINTS whenever they happened, and is read
+ * only for a step that has one. Both are one bounded Query, whatever the history's length.
  */
-async function recentActivity(prospectId: ProspectProfile['prospectId'], enrolledAt: string) {
-  const page = await queryTimeline(prospectId, {
-    limit: RECENT_TOUCHPOINTS,
-    newestFirst: true,
-    consistent: true,
-  });
-  const events = new Set<string>();
-  const eventsSinceEnrollment = new Set<string>();
-  let churned = false;
-  for (const touchpoint of page.items) {
-    if (touchpoint.type !== 'track' || !touchpoint.name) continue;
-    events.add(touchpoint.name);
-    if (touchpoint.occurredAt < enrolledAt) continue;
-    eventsSinceEnrollment.add(touchpoint.name);
-    if (/^churned$/i.test(touchpoint.name)) churned = true;
-  }
+async function recentActivity(prospectId: string, enrolledAt: string, stepUsesEvents: boolean) {
+  const since = await recentTrackEvents(prospectId, { since: enrolledAt, limit: RECENT_TOUCHPOINTS });
+  const eventsSinceEnrollment = new Set(since.map((event) => event.name));
+  const events = stepUsesEvents
+    ? new Set((await recentTrackEvents(prospectId, { limit: RECENT_TOUCHPOINTS })).map((event) => event.name))
+    : eventsSinceEnrollment;
+  const churned = [...eventsSinceEnrollment].some((name) => /^churned$/i.test(name));
   return { events, eventsSinceEnrollment, churned };
+}
+
+function usesEvents(condition: SkipCondition | undefined): boolean {
+  if (!condition) return false;
+  const leaves =
+    'any' in condition
+      ? condition.any
+      : 'all' in condition
+        ? condition.all
+        : 'not' in condition
+          ? [condition.not]
+          : [condition];
+  return leaves.some((leaf) => 'event' in leaf);
 }
 
 const iso = (date: Date) => date.toISOString();

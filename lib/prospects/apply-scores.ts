@@ -1,5 +1,6 @@
 import type { Touchpoint } from '../capture/touchpoint.js';
 import { sha256Hex } from '../crypto.js';
+import { scoreIncrements } from '../experience/increments.js';
 import {
   pendingTransition,
   rescoreNow,
@@ -7,6 +8,7 @@ import {
   type ScoringInput,
   scoreTouchpoint,
 } from '../scoring/score-record.js';
+import { type CounterUpdate, counterUpdates } from '../store/aggregates.js';
 import type { TableKey } from '../store/keys.js';
 import type { ProspectProfile } from '../store/prospects.js';
 import { commitScores, readProspectScores, type ScoreWrite, type StoredScore } from '../store/scores.js';
@@ -42,8 +44,12 @@ export async function applyTouchpointToScores(
     // A merged-away or erased prospect: a merge re-inserts its touchpoints under the winner, which scores them.
     if (!context) return 'skipped';
     const cause = `touchpoint|${touchpoint.eventId}`;
-    const plan = await planScores(context, now, cause, (input, previous) =>
-      scoreTouchpoint(input, previous, touchpoint),
+    const plan = await planScores(
+      context,
+      now,
+      cause,
+      (input, previous) => scoreTouchpoint(input, previous, touchpoint),
+      touchpoint,
     );
     if (clock().getTime() - now.getTime() > MAX_PLANNING_MS) return undefined;
     const outcome = await commitScores({ touchpointKey, ...plan, profile: context.profile, now });
@@ -98,12 +104,19 @@ async function planScores(
     previous: StoredScore | undefined,
     serving: boolean,
   ) => ScoreRecord | undefined,
-): Promise<{ writes: ScoreWrite[]; removals: StoredScore[]; announcements: Touchpoint[] }> {
+  touchpoint?: Touchpoint,
+): Promise<{
+  writes: ScoreWrite[];
+  removals: StoredScore[];
+  announcements: Touchpoint[];
+  counters: CounterUpdate[];
+}> {
   const { profile, scores } = context;
   const [state, segmentDefinitions] = await Promise.all([getScoringState(), loadSegments()]);
   const active = activeVersions(state);
   const writes: ScoreWrite[] = [];
   const announcements: Touchpoint[] = [];
+  const counters: CounterUpdate[] = [];
   for (const { icpId, version, serving } of active) {
     const icp = await loadIcpVersion(icpId, version);
     const previous = scores.find((score) => score.icpId === icpId && score.version === version);
@@ -127,12 +140,26 @@ async function planScores(
       announcements.push(announcement(profile.prospectId, icpId, version, transition, cause, now));
       record.announced = record.qualified;
     }
+    // Only the served version counts, so a report never adds a prospect twice while a new version is built.
+    if (serving)
+      counters.push(
+        ...counterUpdates(
+          icpId,
+          scoreIncrements({
+            previous,
+            record,
+            ...(touchpoint ? { touchpoint } : {}),
+            ...(profile.customerAt ? { customerSince: profile.customerAt } : {}),
+            now,
+          }),
+        ),
+      );
     writes.push({ record, previous });
   }
   const removals = scores.filter(
     (score) => !active.some((item) => item.icpId === score.icpId && item.version === score.version),
   );
-  return { writes, removals, announcements };
+  return { writes, removals, announcements, counters };
 }
 
 function announcement(

@@ -30,17 +30,7 @@ export function rankSortKey(grade: Grade, sum: DecayedSum, prospectId: string): 
   return `${GRADE_DIGIT[grade]}#${engagementKey(sum)}#${prospectId}`;
 }
 
-export function gradeFromSortKey(sortKey: string): Grade {
-  const digit = sortKey[0];
-  return (Object.entries(GRADE_DIGIT).find(([, value]) => value === digit)?.[0] ?? 'D') as Grade;
-}
-
 /** Which ranking shard a prospect's entries live in: stable, evenly spread. */
 export function shardOf(prospectId: string, shards: number): number {
   return createHash('sha256').update(prospectId).digest().readUInt32BE(0) % shards;
-}
-
-/** The lowest key of a grade and the highest, for a key condition that selects grades. */
-export function gradeKeyRange(grade: Grade): { from: string; to: string } {
-  return { from: `${GRADE_DIGIT[grade]}#`, to: `${GRADE_DIGIT[grade]}#~` };
 }

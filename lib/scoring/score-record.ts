@@ -1,7 +1,7 @@
 import type { Touchpoint } from '../capture/touchpoint.js';
 import type { Traits } from '../capture/traits.js';
 import { rankSortKey, shardOf } from '../ranking/rank-key.js';
-import { type DecayedSum, deserialiseSum, serialiseSum, timeWhenValueFallsTo } from './decay.js';
+import { deserialiseSum, serialiseSum, timeWhenValueFallsTo } from './decay.js';
 import { evaluateFit, type FitResult, segmentsOf } from './fit.js';
 import type { Grade, Icp, SegmentDefinition } from './icp.js';
 import {
@@ -103,7 +103,13 @@ export function scoreTouchpoint(
   touchpoint: Touchpoint,
 ): ScoreRecord {
   const state = applyTouchpoint(previous?.state ?? EMPTY_STATE, input.icp, touchpoint);
-  return settle(input, previous, state, nextMilestones(previous?.milestones, touchpoint), touchpoint.occurredAt);
+  return settle(
+    input,
+    previous,
+    state,
+    nextMilestones(previous?.milestones, touchpoint),
+    touchpoint.occurredAt,
+  );
 }
 
 /**
@@ -276,4 +282,3 @@ export function deserialiseRecord(item: Record<string, unknown>): ScoreRecord {
   };
 }
 
-export type { DecayedSum };

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.js';
 
 // One client per process: its connection pool is reused across invocations of a warm Lambda.
@@ -15,3 +15,19 @@ export const documents = DynamoDBDocumentClient.from(dynamo, {
 });
 
 export const tableName = config.TABLE_NAME;
+
+/** Every page of a Query in turn: a single Query returns at most 1 MB, long partitions need several. */
+export async function* queryPages(input: QueryCommandInput): AsyncGenerator<Record<string, unknown>[]> {
+  let startKey = input.ExclusiveStartKey;
+  do {
+    const result = await documents.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+    yield result.Items ?? [];
+    startKey = result.LastEvaluatedKey;
+  } while (startKey);
+}
+
+export async function queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for await (const page of queryPages(input)) items.push(...page);
+  return items;
+}

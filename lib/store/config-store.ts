@@ -2,7 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.js';
 import { sha256Hex } from '../crypto.js';
-import { documents, tableName } from './client.js';
+import { documents, queryAll, tableName } from './client.js';
 import { keys } from './keys.js';
 
 export type ConfigKind = 'form' | 'source' | 'icp' | 'segment' | 'sequence' | 'template';
@@ -73,26 +73,16 @@ export async function listConfigVersions<T>(kind: ConfigKind, id: string): Promi
 export async function listConfigIds(
   kind: ConfigKind,
 ): Promise<{ id: string; version: number; updatedAt: string }[]> {
-  const found: { id: string; version: number; updatedAt: string }[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const result = await documents.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'PK = :pk',
-        ExpressionAttributeValues: { ':pk': keys.configIndexPartition(kind) },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of result.Items ?? [])
-      found.push({
-        id: item.id as string,
-        version: item.version as number,
-        updatedAt: item.updatedAt as string,
-      });
-    startKey = result.LastEvaluatedKey;
-  } while (startKey);
-  return found;
+  const items = await queryAll({
+    TableName: tableName,
+    KeyConditionExpression: 'PK = :pk',
+    ExpressionAttributeValues: { ':pk': keys.configIndexPartition(kind) },
+  });
+  return items.map((item) => ({
+    id: item.id as string,
+    version: item.version as number,
+    updatedAt: item.updatedAt as string,
+  }));
 }
 
 /** One immutable version of a document; cached without expiry, since versions never change. */

@@ -73,7 +73,7 @@ export type OnboardingDecision = {
 };
 
 /** Only active enrollments carry the due index keys: the dispatcher never reads one that is not due. */
-function enrollmentItem(enrollment: Enrollment) {
+export function enrollmentItem(enrollment: Enrollment) {
   return {
     ...keys.enrollment(enrollment.prospectId, enrollment.sequenceId),
     entity: 'enrollment',
@@ -523,6 +523,40 @@ export async function getSuppression(emailHash: string): Promise<Suppression | u
     new GetCommand({ TableName: tableName, Key: keys.suppression(emailHash), ConsistentRead: true }),
   );
   return result.Item ? fromItem<Suppression>(result.Item) : undefined;
+}
+
+/**
+ * Names and times of a prospect's track events, newest first, among its latest `limit` touchpoints (since
+ * `since`, when given). Bounded whatever the history's length; only the few attributes needed are returned.
+ */
+export async function recentTrackEvents(
+  prospectId: string,
+  options: { since?: string; limit: number },
+): Promise<{ name: string; occurredAt: string }[]> {
+  const result = await documents.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: options.since
+        ? 'PK = :pk AND SK BETWEEN :from AND :to'
+        : 'PK = :pk AND begins_with(SK, :prefix)',
+      FilterExpression: '#type = :track',
+      ProjectionExpression: '#name, occurredAt',
+      ExpressionAttributeNames: { '#type': 'type', '#name': 'name' },
+      ExpressionAttributeValues: {
+        ':pk': keys.prospectPartition(prospectId),
+        ':track': 'track',
+        ...(options.since
+          ? { ':from': `${keys.touchpointPrefix}${options.since}`, ':to': `${keys.touchpointPrefix}~` }
+          : { ':prefix': keys.touchpointPrefix }),
+      },
+      ScanIndexForward: false,
+      Limit: options.limit,
+      ConsistentRead: true,
+    }),
+  );
+  return (result.Items ?? [])
+    .filter((item) => typeof item.name === 'string')
+    .map((item) => ({ name: item.name as string, occurredAt: String(item.occurredAt) }));
 }
 
 /** Whether the transaction was cancelled by a failed condition on any of the item positions given. */

@@ -117,10 +117,6 @@ export function prospectIdFromPartition(pk: string): string {
   return pk.startsWith('P#') ? pk.slice(2) : pk;
 }
 
-export function isTouchpointKey(sk: string): boolean {
-  return sk.startsWith(TOUCHPOINT_PREFIX);
-}
-
 export function isScoreKey(sk: string): boolean {
   return sk.startsWith(SCORE_PREFIX);
 }

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ConsentRecord, Touchpoint } from '../capture/touchpoint.js';
 import type { Traits } from '../capture/traits.js';
+import { config } from '../config.js';
 import { documents, tableName } from './client.js';
 import { type IdentityKind, keys, type TableKey } from './keys.js';
 
@@ -164,12 +165,32 @@ export function touchpointItem(
     prospectId,
     ...rest,
     properties: JSON.stringify(properties),
+    expiresAt: touchpointExpiry(touchpoint),
     ...extra,
   };
 }
 
+/** A backdated import must outlive the stream (24 h) and its retries, or TTL could delete it before it is scored. */
+const MIN_TOUCHPOINT_LIFE_SECONDS = 7 * 86_400;
+
+/**
+ * The touchpoint's TTL (epoch seconds): TOUCHPOINT_RETENTION_DAYS after it happened, and never sooner than a week
+ * after it arrived. Derived from the touchpoint alone, so a merge that moves it keeps the same expiry.
+ */
+export function touchpointExpiry(touchpoint: Pick<Touchpoint, 'occurredAt' | 'receivedAt'>): number {
+  const occurred = Date.parse(touchpoint.occurredAt) / 1000;
+  const received = Date.parse(touchpoint.receivedAt) / 1000;
+  return Math.floor(
+    Math.max(
+      occurred + config.TOUCHPOINT_RETENTION_DAYS * 86_400,
+      (Number.isFinite(received) ? received : occurred) + MIN_TOUCHPOINT_LIFE_SECONDS,
+    ),
+  );
+}
+
 export function touchpointFromItem(item: Record<string, unknown>): Touchpoint & { prospectId: string } {
-  const { PK: _pk, SK: _sk, entity: _entity, properties, ...rest } = item;
+  // expiresAt is storage housekeeping (TTL), not part of what happened.
+  const { PK: _pk, SK: _sk, entity: _entity, expiresAt: _expiresAt, properties, ...rest } = item;
   return {
     ...(rest as Touchpoint & { prospectId: string }),
     properties: JSON.parse(String(properties ?? '{}')),

@@ -1,6 +1,6 @@
 import { PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Touchpoint } from '../capture/touchpoint.js';
-import { documents, tableName } from './client.js';
+import { documents, queryAll, tableName } from './client.js';
 import { keys } from './keys.js';
 import { isConditionFailure, touchpointFromItem } from './prospects.js';
 
@@ -148,24 +148,15 @@ export async function scanProfiles(
 
 /** Every touchpoint the stream has applied so far, in time order (paged: histories can be long). */
 export async function appliedTouchpoints(prospectId: string): Promise<Touchpoint[]> {
-  const touchpoints: Touchpoint[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const result = await documents.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-        FilterExpression: 'attribute_exists(scoredAt)',
-        ExpressionAttributeValues: {
-          ':pk': keys.prospectPartition(prospectId),
-          ':prefix': keys.touchpointPrefix,
-        },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of result.Items ?? []) touchpoints.push(touchpointFromItem(item));
-    startKey = result.LastEvaluatedKey;
-  } while (startKey);
-  return touchpoints;
+  const items = await queryAll({
+    TableName: tableName,
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+    FilterExpression: 'attribute_exists(scoredAt)',
+    ExpressionAttributeValues: {
+      ':pk': keys.prospectPartition(prospectId),
+      ':prefix': keys.touchpointPrefix,
+    },
+    ConsistentRead: true,
+  });
+  return items.map(touchpointFromItem);
 }

@@ -4,7 +4,8 @@ import type { Touchpoint } from '../capture/touchpoint.js';
 import { type RankEntry, rankEntryFor, STALE_RANK_SECONDS } from '../ranking/rank-entry.js';
 import { shardOf } from '../ranking/rank-key.js';
 import { deserialiseRecord, type ScoreRecord, serialiseRecord } from '../scoring/score-record.js';
-import { documents, tableName } from './client.js';
+import { type CounterUpdate, counterUpdateItem } from './aggregates.js';
+import { documents, queryPages, tableName } from './client.js';
 import { isScoreKey, keys, prospectIdFromPartition, type TableKey } from './keys.js';
 import { type ProspectProfile, touchpointItem } from './prospects.js';
 
@@ -62,6 +63,8 @@ export type ScoreCommit = {
   removals: StoredScore[];
   /** `qualified` / `unqualified` touchpoints announcing a change. */
   announcements: Touchpoint[];
+  /** Experience counters this change adds to: committed with it, so they count exactly once. */
+  counters?: CounterUpdate[];
   now: Date;
 };
 
@@ -155,6 +158,7 @@ export async function commitScores(commit: ScoreCommit): Promise<CommitOutcome> 
       },
     });
   }
+  for (const update of commit.counters ?? []) items.push(counterUpdateItem(update));
   if (items.length === 1) return 'committed';
   try {
     await documents.send(new TransactWriteCommand({ TransactItems: items }));
@@ -173,28 +177,23 @@ export async function commitScores(commit: ScoreCommit): Promise<CommitOutcome> 
 export async function* dueForRecheck(now: Date): AsyncGenerator<string> {
   const seen = new Set<string>();
   for (let shard = 0; shard < REQUALIFY_SHARDS; shard++) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await documents.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: 'GSI1',
-          KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK <= :upper',
-          ExpressionAttributeValues: {
-            ':pk': keys.requalifyDuePartition(shard),
-            ':upper': `${now.toISOString()}#~`,
-          },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of result.Items ?? []) {
+    const pages = queryPages({
+      TableName: tableName,
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK <= :upper',
+      ExpressionAttributeValues: {
+        ':pk': keys.requalifyDuePartition(shard),
+        ':upper': `${now.toISOString()}#~`,
+      },
+    });
+    for await (const page of pages) {
+      for (const item of page) {
         const prospectId = prospectIdFromPartition(item.PK as string);
         if (seen.has(prospectId)) continue;
         seen.add(prospectId);
         yield prospectId;
       }
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
+    }
   }
 }
 

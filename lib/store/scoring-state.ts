@@ -38,10 +38,6 @@ export async function getScoringState(options: { fresh?: boolean } = {}): Promis
   return state;
 }
 
-export function clearScoringStateCache(): void {
-  cached = undefined;
-}
-
 /** Every (ICP, version) the stream must keep current: served ones and ones being built. */
 export function activeVersions(state: ScoringState): { icpId: string; version: number; serving: boolean }[] {
   const active: { icpId: string; version: number; serving: boolean }[] = [];

@@ -56,11 +56,7 @@ describe('POST /v1/prospects/{id}/touchpoints', () => {
   it('refuses an anonymous visitor with a 409', async () => {
     const anonymousId = randomUUID();
     await sendEvents([{ type: 'page', anonymousId, properties: { path: '/' } }]);
-    const visitor = (await import('../../lib/store/prospects.js')).getAlias({
-      kind: 'anon',
-      value: anonymousId,
-    });
-    const prospectId = (await visitor)!;
+    const prospectId = (await getAlias({ kind: 'anon', value: anonymousId }))!;
     expect((await log(prospectId, { type: 'note' })).statusCode).toBe(409);
   });
 

@@ -20,7 +20,9 @@ beforeAll(async () => {
 });
 
 const eventArb = fc.oneof(
-  fc.constantFrom('/pricing', '/docs/a', '/careers', '/blog').map((path) => ({ type: 'page' as const, path })),
+  fc
+    .constantFrom('/pricing', '/docs/a', '/careers', '/blog')
+    .map((path) => ({ type: 'page' as const, path })),
   fc.constantFrom('Trial Started', 'Clicked').map((name) => ({ type: 'track' as const, name })),
 );
 

@@ -27,7 +27,11 @@ export function streamReader(streamArn: string) {
       const shardId = shard.ShardId!;
       if (!iterators.has(shardId)) {
         const { ShardIterator } = await client.send(
-          new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+          new GetShardIteratorCommand({
+            StreamArn: streamArn,
+            ShardId: shardId,
+            ShardIteratorType: 'TRIM_HORIZON',
+          }),
         );
         iterators.set(shardId, ShardIterator ?? null);
       }

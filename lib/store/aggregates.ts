@@ -1,0 +1,102 @@
+import { QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { CounterIncrement, Dimension } from '../experience/increments.js';
+import type { CounterItem } from '../experience/metrics.js';
+import { documents, tableName } from './client.js';
+import { keys, type TableKey } from './keys.js';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** Counters of onboarding sequences belong to no ICP: they live under this scope, which no ICP id can spell. */
+export const ANY_ICP = '*';
+
+export type CounterUpdate = { key: TableKey; add: Record<string, number> };
+
+/** Increments as keyed updates of the day items of `icpId` (or ANY_ICP for sequence counters). */
+export function counterUpdates(icpId: string, increments: readonly CounterIncrement[]): CounterUpdate[] {
+  const byKey = new Map<string, CounterUpdate>();
+  for (const increment of increments) {
+    const key = keys.aggregateDay(
+      icpId,
+      increment.dimension,
+      increment.value,
+      increment.day,
+      increment.shard,
+    );
+    const id = `${key.PK}|${key.SK}`;
+    const update = byKey.get(id) ?? { key, add: {} };
+    for (const [name, amount] of Object.entries(increment.add))
+      update.add[name] = (update.add[name] ?? 0) + amount;
+    byKey.set(id, update);
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * One `ADD` per counter item, for a caller's transaction: ADD creates the item and each attribute when missing,
+ * so no read is needed, and the caller's transaction makes the addition happen exactly once with its cause.
+ */
+export function counterUpdateItem(update: CounterUpdate): TransactItem {
+  const entries = Object.entries(update.add);
+  return {
+    Update: {
+      TableName: tableName,
+      Key: update.key,
+      UpdateExpression: `ADD ${entries.map((_, index) => `#c${index} :c${index}`).join(', ')}`,
+      // Names go through placeholders: histogram buckets contain a dot, which would otherwise be a path.
+      ExpressionAttributeNames: Object.fromEntries(entries.map(([name], index) => [`#c${index}`, name])),
+      ExpressionAttributeValues: Object.fromEntries(
+        entries.map(([, amount], index) => [`:c${index}`, amount]),
+      ),
+    },
+  };
+}
+
+/** Adds counters in a transaction of their own (benchmarks and the onboarding hook when it has none). */
+export async function addCounters(updates: readonly CounterUpdate[]): Promise<void> {
+  for (let start = 0; start < updates.length; start += 100) {
+    await documents.send(
+      new TransactWriteCommand({ TransactItems: updates.slice(start, start + 100).map(counterUpdateItem) }),
+    );
+  }
+}
+
+/**
+ * One group's day items from `from` to `to` (yyyy-mm-dd, inclusive), every shard: one Query bounded by the range,
+ * so its cost is days x shards small items, whatever the number of prospects. Key attributes are stripped.
+ */
+export async function readAggregateDays(
+  icpId: string,
+  dimension: Dimension,
+  value: string,
+  from: string,
+  to: string,
+): Promise<CounterItem[]> {
+  return queryDays(keys.aggregatePartition(icpId, dimension, value), from, to);
+}
+
+/** A form's failed submissions per day (`failed`, `field:<name>`), as the form endpoint counts them. */
+export async function readFormFailureDays(formId: string, from: string, to: string): Promise<CounterItem[]> {
+  return queryDays(keys.dailyCounterPartition('form-failures', formId), from, to);
+}
+
+async function queryDays(partition: string, from: string, to: string): Promise<CounterItem[]> {
+  const range = keys.dayRange(from, to);
+  const items: CounterItem[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const result = await documents.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': partition, ':from': range.from, ':to': range.to },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of result.Items ?? []) {
+      const { PK: _pk, SK: _sk, ...counters } = item;
+      items.push(counters as CounterItem);
+    }
+    startKey = result.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
