@@ -49,7 +49,9 @@ export async function queryRankShard(input: {
     });
   }
   if (filters.segment) {
-    conditions.push('contains(segments, :segment)');
+    // `segments` is a DynamoDB reserved word: it must go through an attribute name placeholder.
+    names['#segments'] = 'segments';
+    conditions.push('contains(#segments, :segment)');
     values[':segment'] = filters.segment;
   }
   if (filters.qualified !== undefined) {

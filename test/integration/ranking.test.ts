@@ -153,6 +153,8 @@ describe('GET /v1/prospects?icp=', () => {
     ['grade=A,C', (person: Person) => person.grade === 'A' || person.grade === 'C'],
     ['grade=B', (person: Person) => person.grade === 'B'],
     ['minEngagement=3', (person: Person) => expectedEngagement(person, Date.now()) >= 3],
+    ['segment=smb', (person: Person) => Number(person.traits.employees) < 50],
+    ['qualified=false', () => true],
     [
       `since=${encodeURIComponent(new Date(now - 10 * DAY).toISOString())}`,
       (person: Person) => person.docsDaysAgo.some((days) => days <= 10),
