@@ -361,7 +361,7 @@ function kindOf(item: TransactItem): string {
   if (item.Put && sk.startsWith(keys.scorePrefix)) return 'score item (Put, conditional on its revision)';
   if (item.Put && rank) return 'new ranking entry (Put)';
   if (item.Update && rank) return 'old ranking entry closed: validTo, TTL (Update)';
-  if (item.Delete && rank) return 'oldest stale ranking entry, over the 20 kept (Delete)';
+  if (item.Delete && rank) return 'closed ranking entry deleted: expired, or over the 20 kept (Delete)';
   if (item.Put && sk.startsWith(keys.touchpointPrefix)) return 'qualified announcement touchpoint (Put)';
   return `${Object.keys(item)[0]} ${String(key.PK).split('#')[0]}`;
 }
@@ -842,7 +842,7 @@ code), then given \`history - 1\` page views shaped exactly as captureEvents sto
 spread over ${HISTORY_DAYS} days and already marked scored: BatchWriteItem, 25 items a request, ${SEED_CONCURRENCY} requests in
 flight, as fast as DynamoDB Local takes them. Those views were folded into the score with the pure scoring
 (\`scoreHistory\`, what a rescore does) and committed once with \`commitScores\`. The partition was then counted with
-a Query (Select COUNT), page by page.`;
+Queries (Select COUNT) over 8 key-range slices in parallel.`;
 
 function breakdownNotes(costs: Cost[]): string {
   const parts = costs.flatMap((cost) => (cost.scoreItem ? [cost.scoreItem] : []));

@@ -14,6 +14,8 @@ import { experienceQuerySchema, MAX_REPORT_DAYS } from '../experience/report-end
 import { conversionBodySchema, MAX_CONVERSION_BYTES } from '../onboarding/conversion-endpoint.js';
 import { unsubscribeQuerySchema } from '../onboarding/unsubscribe-endpoint.js';
 import { activityBodySchema } from '../prospects/activity-endpoint.js';
+import { consentBodySchema } from '../prospects/consent-endpoint.js';
+import { erasureResponseSchema } from '../prospects/erase-endpoint.js';
 import {
   prospectLookupQuerySchema,
   rankedListQuerySchema,
@@ -277,6 +279,49 @@ export function buildOpenApiDocument(serverUrl: string) {
             ...queryParameters(timelineQuerySchema),
           ],
           responses: prospectResponses,
+        },
+        delete: {
+          operationId: 'eraseProspect',
+          'x-function': 'eraseProspect',
+          summary:
+            'Erase a person everywhere (GDPR Art. 17), keeping a tombstone and, if they objected, the suppression',
+          description:
+            'Erases the profile, touchpoints, identity aliases, scores, ranking entries, enrollments, send records, dedup markers and merged-away visitor stubs; keeps a tombstone (keyed hash of the id, time, who asked, counts) and the suppression of the address if they unsubscribed or complained. No step is sent once the erasure has begun. Asking again answers 200 with `status: already-erased` and changes nothing. A later consented form submission creates a new prospect.',
+          security: [{ bearer: ['admin'] }],
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': {
+              description: 'What was erased and what was kept',
+              content: { 'application/json': { schema: toSchema(erasureResponseSchema) } },
+            },
+            '401': errorResponse('No valid token'),
+            '403': errorResponse('Token lacks admin'),
+            '404': errorResponse('No such prospect, and no erasure of that id on record'),
+          },
+        },
+      },
+      '/v1/prospects/{id}/consent': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        post: {
+          operationId: 'withdrawConsent',
+          'x-function': 'manageConsent',
+          summary:
+            'Withdraw marketing consent: the proof stays with `withdrawnAt`, every onboarding sequence ends',
+          description:
+            'Only `{"marketing": false}`: consent is given on a form, which records its proof (form, version, text, time); a later consenting submission replaces the withdrawn record. Withdrawing again changes nothing.',
+          security: [{ bearer: ['prospects:write'] }],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: toSchema(consentBodySchema) } },
+          },
+          responses: {
+            '200': { description: '`{ prospectId, consent, enrollmentsEnded }`' },
+            '400': errorResponse('Invalid field (`marketing`), named in `errors`'),
+            '401': errorResponse('No valid token'),
+            '403': errorResponse('Token lacks prospects:write'),
+            '404': errorResponse('No such prospect'),
+            '415': errorResponse('Not JSON'),
+          },
         },
       },
       '/v1/conversions': {

@@ -14,7 +14,9 @@ export type TouchpointType =
   /** A CRM or billing system says this prospect became a customer (POST /v1/conversions). */
   | 'conversion'
   /** What happened to an onboarding email: delivered, opened, clicked, bounced, complained, unsubscribed. */
-  | 'email';
+  | 'email'
+  /** Marketing consent withdrawn through the API (POST /v1/prospects/{id}/consent); giving it is a form. */
+  | 'consent';
 
 export type ConsentRecord = {
   formId: string;
@@ -22,6 +24,10 @@ export type ConsentRecord = {
   text: string;
   givenAt: string;
   marketing: boolean;
+  /** Set when marketing consent is withdrawn; the proof above stays, a later consenting form replaces it all. */
+  withdrawnAt?: string;
+  /** How: `unsubscribe` (the email's one-click link) or `api` (POST /v1/prospects/{id}/consent). */
+  withdrawnVia?: 'unsubscribe' | 'api';
 };
 
 export type Identities = { email?: string; userId?: string; anonymousId?: string };

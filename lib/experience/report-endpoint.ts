@@ -52,7 +52,7 @@ export type GroupReport = {
   friction?: ReturnType<typeof frictionRatio> & {
     fields: ({ field: string } & ReturnType<typeof frictionRatio>)[];
   };
-  expectations?: ({ id: string } & ReturnType<typeof expectationSummary>)[];
+  expectations?: ({ id: string; given: number } & ReturnType<typeof expectationSummary>)[];
 };
 
 export async function handleExperienceReport(event: HttpRequest): Promise<HttpResponse> {
@@ -174,7 +174,7 @@ export function groupReport(
       const given = count(COUNTERS.expectation(id, 'given'));
       const met = count(COUNTERS.expectation(id, 'met'));
       const broken = count(COUNTERS.expectation(id, 'broken'));
-      return { id, ...expectationSummary({ met, broken, open: Math.max(0, given - met - broken) }) };
+      return { id, given, ...expectationSummary({ met, broken, open: Math.max(0, given - met - broken) }) };
     });
   }
   return report;

@@ -47,6 +47,12 @@ import {
   type SendUpdate,
   type StepOutcome,
 } from '../store/enrollments.js';
+import {
+  breakExpectation,
+  type DueExpectation,
+  dueExpectations,
+  getExpectation,
+} from '../store/expectations.js';
 import { getProfile } from '../store/prospects.js';
 import { expectationDeadline } from './expectations.js';
 import {
@@ -80,6 +86,8 @@ export type DispatchOutcome =
 export type DispatchResult = Record<DispatchOutcome | 'errors', number> & {
   /** Entries read from the due index. */
   due: number;
+  /** Expectations whose deadline passed without a response, marked broken by this run. */
+  expectationsBroken: number;
   /** Query pages read from the due index (one per shard when nothing is due). */
   indexQueries: number;
   stoppedBy?: string;
@@ -118,6 +126,7 @@ export async function dispatchOnboarding(now: Date, options: DispatchOptions): P
     busy: 0,
     'not-due': 0,
     errors: 0,
+    expectationsBroken: 0,
   };
   const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
   const entries = dueEnrollments(now, {
@@ -145,8 +154,40 @@ export async function dispatchOnboarding(now: Date, options: DispatchOptions): P
       });
     }
   }
-  if (result.due || result.stoppedBy) log.info('onboarding dispatched', { ...result });
+  // Needs no mail provider, so it runs even when the provider stopped the sends.
+  for await (const due of dueExpectations(now)) {
+    if (Date.now() >= deadline) break;
+    try {
+      if (await breakIfDue(due, now)) result.expectationsBroken++;
+    } catch (error) {
+      // It stays in the due index and is tried again next run.
+      result.errors++;
+      log.error('expectation check failed', {
+        prospectId: due.prospectId,
+        sequenceId: due.sequenceId,
+        error: { name: (error as Error)?.name, message: (error as Error)?.message },
+      });
+    }
+  }
+  if (result.due || result.stoppedBy || result.expectationsBroken)
+    log.info('onboarding dispatched', { ...result });
   return result;
+}
+
+/**
+ * An expectation whose deadline passed: broken, unless a response kept it meanwhile (the index lags the table).
+ * The write is conditional on it still being open, so a concurrent run or a late response decides it once.
+ */
+async function breakIfDue(due: DueExpectation, now: Date): Promise<boolean> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const expectation = await getExpectation(due.prospectId, due.sequenceId, due.expectationId);
+    if (expectation?.status !== 'open' || Date.parse(expectation.deadline) >= now.getTime()) return false;
+    const outcome = await breakExpectation(expectation, now);
+    if (outcome !== 'conflict') return outcome === 'broken';
+    // A response or another run holds the item: whoever committed decided it; look again.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * 2 ** attempt));
+  }
+  throw new Error('the expectation kept changing concurrently');
 }
 
 async function dispatchOne(entry: DueEntry, now: Date, options: DispatchOptions): Promise<DispatchOutcome> {
@@ -223,6 +264,7 @@ async function dispatchOne(entry: DueEntry, now: Date, options: DispatchOptions)
   });
   if (claim === 'moved') return 'busy';
   if (claim === 'suppressed') return end('exited', 'address suppressed');
+  if (claim === 'not-mailable') return end('exited', 'consent withdrawn or the prospect erased meanwhile');
   if (claim === 'taken') return resolveTakenClaim(enrollment, sequence, step.id, now);
 
   const template = await loadTemplate(step.template);
@@ -282,12 +324,13 @@ async function dispatchOne(entry: DueEntry, now: Date, options: DispatchOptions)
     at: iso(now),
     providerMessageId,
   });
-  await advanceEnrollment(next, enrollment.stepIndex, {
-    stepId: step.id,
-    claimToken: token,
-    status: 'sent',
-    providerMessageId,
-  });
+  const told = given.filter((item) => !enrollment.expectations.some((before) => before.id === item.id));
+  await advanceEnrollment(
+    next,
+    enrollment.stepIndex,
+    { stepId: step.id, claimToken: token, status: 'sent', providerMessageId },
+    told,
+  );
   return 'sent';
 }
 

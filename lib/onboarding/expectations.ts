@@ -7,6 +7,8 @@
  * minute; given on a Saturday, also the end of Monday. Public holidays are not known here. `hours` are
  * elapsed hours, whatever the day.
  */
+import type { Touchpoint } from '../capture/touchpoint.js';
+import { isSalesResponse } from '../scoring/score-record.js';
 import { instantAt, wallTime } from './schedule.js';
 import { type Expectation, WEEKDAYS, type Weekday } from './sequence.js';
 
@@ -53,4 +55,23 @@ export function expectationOutcome(
   if (firstResponseAt !== undefined && firstResponseAt.getTime() <= now.getTime())
     return firstResponseAt.getTime() <= deadline.getTime() ? 'met' : 'broken';
   return now.getTime() > deadline.getTime() ? 'broken' : 'open';
+}
+
+/**
+ * The open expectations a touchpoint keeps: a sales response (call, meeting, email reply) that happened from the
+ * moment the promise was given up to its deadline. One after the deadline keeps nothing: the due check breaks
+ * the promise; one before it was given answers something else.
+ */
+export function expectationsKeptBy<T extends { status: string; givenAt: string; deadline: string }>(
+  expectations: readonly T[],
+  touchpoint: Pick<Touchpoint, 'type' | 'name' | 'occurredAt'>,
+): T[] {
+  if (!isSalesResponse(touchpoint)) return [];
+  const at = Date.parse(touchpoint.occurredAt);
+  return expectations.filter(
+    (expectation) =>
+      expectation.status === 'open' &&
+      Date.parse(expectation.givenAt) <= at &&
+      expectationOutcome(new Date(expectation.deadline), new Date(at), new Date(at)) === 'met',
+  );
 }

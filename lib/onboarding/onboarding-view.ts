@@ -1,13 +1,20 @@
 import { listEnrollments } from '../store/enrollments.js';
+import { type ExpectationRecord, listExpectations } from '../store/expectations.js';
 import type { ProspectProfile } from '../store/prospects.js';
 
 /**
  * The `onboarding` section of GET /v1/prospects/{id}: the decision taken at conversion (which sequence, or
  * none and why), and per enrollment its status, each step's outcome, and the expectations the customer was
- * given, when, and by when they must be kept: what the experience report compares with what happened.
+ * given, when, by when they must be kept, and whether they were (`outcome`: open, met or broken, with
+ * `outcomeAt` and, when met, `respondedAt`): what the experience report counts.
  */
 export async function presentOnboarding(profile: ProspectProfile) {
-  const enrollments = await listEnrollments(profile.prospectId);
+  const [enrollments, outcomes] = await Promise.all([
+    listEnrollments(profile.prospectId),
+    listExpectations(profile.prospectId),
+  ]);
+  const outcomeOf = (sequenceId: string, id: string) =>
+    presentOutcome(outcomes.find((item) => item.sequenceId === sequenceId && item.expectationId === id));
   return {
     decision: profile.onboardingDecision
       ? {
@@ -32,7 +39,20 @@ export async function presentOnboarding(profile: ProspectProfile) {
         ...(step.providerMessageId ? { providerMessageId: step.providerMessageId } : {}),
         ...(step.reason ? { reason: step.reason } : {}),
       })),
-      expectations: enrollment.expectations,
+      expectations: enrollment.expectations.map((expectation) => ({
+        ...expectation,
+        ...outcomeOf(enrollment.sequenceId, expectation.id),
+      })),
     })),
+  };
+}
+
+/** Null for an expectation given before outcomes were recorded: nothing is known of it. */
+function presentOutcome(record: ExpectationRecord | undefined) {
+  if (!record) return { outcome: null, outcomeAt: null };
+  return {
+    outcome: record.status,
+    outcomeAt: record.decidedAt ?? null,
+    ...(record.respondedAt ? { respondedAt: record.respondedAt } : {}),
   };
 }

@@ -3,8 +3,9 @@ import { config } from '../config.js';
 import { type HttpRequest, method, queryParameters, rawBody } from '../http/request.js';
 import { escapeHtml, type HttpResponse, html } from '../http/response.js';
 import { log } from '../log.js';
+import { stopMarketing } from '../prospects/consent.js';
 import { recordCapture } from '../prospects/record-capture.js';
-import { endAllEnrollments, suppressAddress } from '../store/enrollments.js';
+import { suppressAddress } from '../store/enrollments.js';
 import { getProfile } from '../store/prospects.js';
 import { type UnsubscribePayload, verifyUnsubscribeToken } from './unsubscribe-token.js';
 
@@ -43,14 +44,17 @@ export async function handleUnsubscribe(event: HttpRequest, now = new Date()): P
   return page(200, 'You are unsubscribed', '<p>You will not receive onboarding emails from us again.</p>');
 }
 
-/** Suppresses the address the email went to, ends the prospect's sequences, and notes it on the timeline. */
+/**
+ * Suppresses the address the email went to, withdraws marketing consent (the same path as the API's) which ends
+ * the prospect's sequences, and notes it on the timeline.
+ */
 export async function unsubscribe(payload: UnsubscribePayload, now: Date): Promise<void> {
   await suppressAddress(payload.emailHash, {
     reason: 'unsubscribe',
     at: now.toISOString(),
     source: 'one-click',
   });
-  const ended = await endAllEnrollments(payload.prospectId, 'unsubscribed', now);
+  const { enrollmentsEnded: ended } = await stopMarketing(payload.prospectId, 'unsubscribe', now);
   const profile = await getProfile(payload.prospectId, true);
   // The timeline entry needs the address itself; the token carries only its hash.
   if (profile?.email && profile.emailHash === payload.emailHash)

@@ -79,7 +79,8 @@ export async function handleLogActivity(event: HttpRequest, now = new Date()): P
   return json(result.duplicate ? 200 : 202, { prospectId: result.prospectId, duplicate: result.duplicate });
 }
 
-async function followToCurrent(prospectId: string) {
+/** The current profile an id stands for (following merges), or 404. */
+export async function followToCurrent(prospectId: string) {
   let current = prospectId;
   for (let hop = 0; hop < 10; hop++) {
     const profile = await getProfile(current);

@@ -1,6 +1,7 @@
 import type { Touchpoint } from '../capture/touchpoint.js';
 import { sha256Hex } from '../crypto.js';
 import { scoreIncrements } from '../experience/increments.js';
+import { expectationsKeptBy } from '../onboarding/expectations.js';
 import {
   pendingTransition,
   rescoreNow,
@@ -51,8 +52,21 @@ export async function applyTouchpointToScores(
       (input, previous) => scoreTouchpoint(input, previous, touchpoint),
       touchpoint,
     );
+    // A sales response keeps the promises onboarding made, in the transaction that marks it scored: once.
+    const expectations = expectationsKeptBy(context.expectations, touchpoint).map((expectation) => ({
+      expectation,
+      status: 'met' as const,
+      at: now.toISOString(),
+      respondedAt: touchpoint.occurredAt,
+    }));
     if (clock().getTime() - now.getTime() > MAX_PLANNING_MS) return undefined;
-    const outcome = await commitScores({ touchpointKey, ...plan, profile: context.profile, now });
+    const outcome = await commitScores({
+      touchpointKey,
+      ...plan,
+      expectations,
+      profile: context.profile,
+      now,
+    });
     if (outcome === 'conflict') return undefined;
     return outcome === 'committed' ? 'applied' : 'already-applied';
   });
@@ -90,9 +104,9 @@ export async function recheckScores(prospectId: string, now: Date): Promise<'cha
 }
 
 async function loadContext(prospectId: string) {
-  const { profile, scores } = await readProspectScores(prospectId);
+  const { profile, scores, expectations } = await readProspectScores(prospectId);
   if (!profile || profile.mergedInto) return undefined;
-  return { profile, scores };
+  return { profile, scores, expectations };
 }
 
 async function planScores(

@@ -61,6 +61,11 @@ export type Milestones = {
 /** Activities that are a sales rep reaching the prospect; a note is internal, so it answers nobody. */
 const SALES_TOUCHES = new Set(['call', 'meeting', 'email-reply']);
 
+/** Whether a touchpoint is a sales rep reaching the prospect: what a first response is. */
+export function isSalesResponse(touchpoint: Pick<Touchpoint, 'type' | 'name'>): boolean {
+  return touchpoint.type === 'activity' && SALES_TOUCHES.has(touchpoint.name ?? '');
+}
+
 /** Milestones after one touchpoint (before qualification, which settle adds): pure, O(1). */
 export function nextMilestones(previous: Milestones | undefined, touchpoint: Touchpoint): Milestones {
   const next: Milestones = { ...previous };
@@ -69,13 +74,7 @@ export function nextMilestones(previous: Milestones | undefined, touchpoint: Tou
     next.firstFormAt = at;
     if (touchpoint.name) next.firstFormId = touchpoint.name;
   }
-  if (
-    touchpoint.type === 'activity' &&
-    SALES_TOUCHES.has(touchpoint.name ?? '') &&
-    next.firstFormAt &&
-    at >= next.firstFormAt &&
-    !next.firstResponseAt
-  )
+  if (isSalesResponse(touchpoint) && next.firstFormAt && at >= next.firstFormAt && !next.firstResponseAt)
     next.firstResponseAt = at;
   if (touchpoint.type === 'conversion' && !next.customerAt) next.customerAt = at;
   return next;
@@ -219,7 +218,7 @@ export function presentScore(record: ScoreRecord, icp: Icp, now: Date): ScoreVie
     qualifiedAt: record.qualifiedAt ?? null,
     segments: record.segments,
     lastTouchpointAt: record.state.lastTouchpointAt ?? null,
-    explanation: explain(record.state, record.fit, icp, nowMs),
+    explanation: explain(record.state, record.fit, icp, nowMs, { milestones: record.milestones }),
   };
 }
 
@@ -281,4 +280,3 @@ export function deserialiseRecord(item: Record<string, unknown>): ScoreRecord {
     updatedAt: stored.updatedAt,
   };
 }
-

@@ -114,14 +114,21 @@ export type ExplanationLine = {
   points: number;
 };
 
-/** "Why": the fit contributions and the largest engagement contributions, in plain words, with points now. */
+/** The first occurrences the wait for a first response is measured by (a score record's milestones). */
+export type ResponseMilestones = { firstFormAt?: string; firstFormId?: string; firstResponseAt?: string };
+
+/**
+ * "Why": the fit contributions and the largest engagement contributions, in plain words, with points now; then
+ * the prospect's experience of us: the wait for a first response (as of `nowMs` while it lasts), survey answers.
+ */
 export function explain(
   state: EngagementState,
   fit: FitResult,
   icp: Icp,
   nowMs: number,
-  limit = 8,
+  options: { milestones?: ResponseMilestones | undefined; limit?: number } = {},
 ): ExplanationLine[] {
+  const { milestones, limit = 8 } = options;
   const lines: ExplanationLine[] = [];
   if (fit.disqualifiedBy)
     lines.push({ kind: 'disqualifier', text: `Disqualified: ${fit.disqualifiedBy}`, points: 0 });
@@ -155,6 +162,8 @@ export function explain(
     .filter((line) => line.points !== 0)
     .sort((a, b) => Math.abs(b.points) - Math.abs(a.points));
   lines.push(...engagementLines.slice(0, Math.max(0, limit - lines.length)));
+  const waiting = responseLine(milestones, nowMs);
+  if (waiting) lines.push(waiting);
   if (state.experience.nps)
     lines.push({
       kind: 'experience',
@@ -168,6 +177,35 @@ export function explain(
       points: 0,
     });
   return lines;
+}
+
+/** The wait from the first form submission to the first sales response, or until now while there is none. */
+function responseLine(
+  milestones: ResponseMilestones | undefined,
+  nowMs: number,
+): ExplanationLine | undefined {
+  if (!milestones?.firstFormAt) return undefined;
+  const since = Date.parse(milestones.firstFormAt);
+  // Form ids name what was asked for (`demo-request`): as words they read as the request.
+  const what = milestones.firstFormId
+    ? milestones.firstFormId.replace(/[-_]+/g, ' ')
+    : 'first form submission';
+  if (milestones.firstResponseAt) {
+    const waited = duration(Date.parse(milestones.firstResponseAt) - since);
+    return { kind: 'experience', text: `Waited ${waited} for a first response after the ${what}`, points: 0 };
+  }
+  const waiting = duration(nowMs - since);
+  return { kind: 'experience', text: `Waiting ${waiting} for a first response since the ${what}`, points: 0 };
+}
+
+/** Whole units, rounded down, so a wait never reads longer than it was: `45 min`, `5 h`, `2 days`. */
+export function duration(ms: number): string {
+  const minutes = Math.floor(Math.max(0, ms) / 60_000);
+  if (minutes < 1) return 'under a minute';
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h`;
+  return `${Math.floor(hours / 24)} days`;
 }
 
 function signed(points: number): string {

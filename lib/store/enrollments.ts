@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { shardOf } from '../ranking/rank-key.js';
 import { documents, tableName } from './client.js';
+import { expectationsGivenItems } from './expectations.js';
 import { keys, prospectIdFromPartition, sequenceIdFromEnrollmentKey } from './keys.js';
 import { isConditionFailure } from './prospects.js';
 
@@ -109,7 +110,7 @@ export async function decideOnboarding(
         Key: keys.prospectProfile(prospectId),
         UpdateExpression: 'SET onboardingDecision = :decision',
         ConditionExpression:
-          'attribute_exists(PK) AND attribute_not_exists(onboardingDecision) AND attribute_not_exists(mergedInto)',
+          'attribute_exists(PK) AND attribute_not_exists(onboardingDecision) AND attribute_not_exists(mergedInto) AND attribute_not_exists(erasingAt)',
         ExpressionAttributeValues: { ':decision': decision },
       },
     },
@@ -203,12 +204,13 @@ export async function* dueEnrollments(
   }
 }
 
-export type ClaimOutcome = 'claimed' | 'taken' | 'moved' | 'suppressed';
+export type ClaimOutcome = 'claimed' | 'taken' | 'moved' | 'suppressed' | 'not-mailable';
 
 /**
  * Claims one step for sending, in one transaction: the send record (new, or one released for a retry), the
- * enrollment still at that step and active, and the address not suppressed. Whoever wins the claim is the
- * only one who may send the step.
+ * enrollment still at that step and active, the address not suppressed, and the profile still there, not being
+ * erased and with marketing consent (a withdrawal or an erasure after the dispatcher's read wins). Whoever wins
+ * the claim is the only one who may send the step.
  */
 export async function claimStep(input: {
   prospectId: string;
@@ -262,6 +264,15 @@ export async function claimStep(input: {
               ConditionExpression: 'attribute_not_exists(PK)',
             },
           },
+          {
+            ConditionCheck: {
+              TableName: tableName,
+              Key: keys.prospectProfile(prospectId),
+              ConditionExpression:
+                'attribute_exists(PK) AND attribute_not_exists(erasingAt) AND attribute_not_exists(mergedInto) AND consent.marketing = :true',
+              ExpressionAttributeValues: { ':true': true },
+            },
+          },
         ],
       }),
     );
@@ -270,6 +281,7 @@ export async function claimStep(input: {
     if (!(error instanceof TransactionCanceledException)) throw error;
     if (cancelledOn(error, 1)) return 'moved';
     if (cancelledOn(error, 2)) return 'suppressed';
+    if (cancelledOn(error, 3)) return 'not-mailable';
     if (cancelledOn(error, 0)) return 'taken';
     throw error;
   }
@@ -308,8 +320,12 @@ export async function advanceEnrollment(
   next: Enrollment,
   fromIndex: number,
   send: SendUpdate | undefined,
+  /** Expectations this send told for the first time: recorded open, and counted given, with it. */
+  given: readonly GivenExpectation[] = [],
 ): Promise<'advanced' | 'ended-meanwhile' | 'moved'> {
   const sendItem = send ? [sendUpdateItem(next, send)] : [];
+  // After the enrollment item, so the cancellation positions checked below stay where they are.
+  const givenItems = expectationsGivenItems(next.prospectId, next.sequenceId, given);
   try {
     await documents.send(
       new TransactWriteCommand({
@@ -324,6 +340,7 @@ export async function advanceEnrollment(
               ExpressionAttributeValues: { ':active': 'active', ':index': fromIndex },
             },
           },
+          ...givenItems,
         ],
       }),
     );
@@ -355,6 +372,7 @@ export async function advanceEnrollment(
               },
             },
           },
+          ...givenItems,
         ],
       }),
     );

@@ -16,12 +16,15 @@
  * RESCORE#<icpId>#<version>       SEG#<n>                  progress of one segment of a background rescore
  * P#<prospectId>                  ENR#<sequenceId>         onboarding enrollment (status, step, expectations given)
  * P#<prospectId>                  SEND#<sequenceId>#<step> send record of one step: claimed, sent, failed, abandoned
+ * P#<prospectId>                  EXP#<sequenceId>#<expId> an expectation given by a sequence: open, met or broken
  * SUPP#<emailHash>                SUPP                     suppressed address (bounce, complaint, unsubscribe)
+ * TOMB#<prospectIdHash>           TOMB#<requestedAt>       erasure tombstone: keyed hash of the id, when, who asked, counts
  * AGG#<icpId>#<dimension>#<value> D#<yyyy-mm-dd>#<shard>   experience counters of one group for one day (one of 4 shards)
  *
  * Sparse index GSI1 (GSI1PK, GSI1SK) holds only items with something due:
  * DUE#requalify#<shard>           <isoTime>#<prospectId>#<icpId>   a qualified score to re-check as it decays
  * DUE#onboarding#<shard>          <isoTime>#<prospectId>#<sequenceId>   an active enrollment's next step
+ * DUE#expectation#<shard>         <deadline>#<prospectId>#<sequenceId>#<expId>   an open expectation's deadline
  */
 
 export type TableKey = { PK: string; SK: string };
@@ -32,6 +35,10 @@ const PROFILE_SK = 'PROFILE';
 const TOUCHPOINT_PREFIX = 'T#';
 const SCORE_PREFIX = 'SCORE#';
 const ENROLLMENT_PREFIX = 'ENR#';
+const SEND_PREFIX = 'SEND#';
+const DEDUP_SK = 'DEDUP';
+const TOMBSTONE_PREFIX = 'TOMB#';
+const EXPECTATION_PREFIX = 'EXP#';
 
 /** Versions are zero-padded so a prospect's score items sort by ICP, then version. */
 const version6 = (version: number) => String(version).padStart(6, '0');
@@ -45,7 +52,9 @@ export const keys = {
   prospectPartition: (prospectId: string): string => `P#${prospectId}`,
   touchpointPrefix: TOUCHPOINT_PREFIX,
   identity: (kind: IdentityKind, value: string): TableKey => ({ PK: `ID#${kind}#${value}`, SK: 'ID' }),
-  dedup: (scope: string, id: string): TableKey => ({ PK: `DEDUP#${scope}#${id}`, SK: 'DEDUP' }),
+  dedup: (scope: string, id: string): TableKey => ({ PK: `DEDUP#${scope}#${id}`, SK: DEDUP_SK }),
+  /** A marker's key from its partition, as a touchpoint records it (`dedupKey`) so that erasure can find it. */
+  dedupByPartition: (pk: string): TableKey => ({ PK: pk, SK: DEDUP_SK }),
   configVersion: (kind: string, id: string, version: number): TableKey => ({
     PK: `CFG#${kind}#${id}`,
     SK: `V#${String(version).padStart(8, '0')}`,
@@ -63,8 +72,11 @@ export const keys = {
     SK: `${SCORE_PREFIX}${icpId}#${version6(version)}`,
   }),
   scorePrefix: SCORE_PREFIX,
-  /** The profile and every score item of a prospect sort between these two keys, and nothing else does. */
-  profileAndScoresRange: { from: PROFILE_SK, to: `${SCORE_PREFIX}~` },
+  /**
+   * What the scorer reads of a prospect in one Query: its expectations (EXP#), profile and score items sort
+   * between these two keys, and nothing else does (ENR# sorts before, SEND# and T# after).
+   */
+  scoringReadRange: { from: EXPECTATION_PREFIX, to: `${SCORE_PREFIX}~` },
   rankPartition: (icpId: string, version: number, shard: number): string =>
     `RANK#${icpId}#${version6(version)}#${shard}`,
   rankEntry: (icpId: string, version: number, shard: number, sortKey: string): TableKey => ({
@@ -89,14 +101,36 @@ export const keys = {
   enrollmentPrefix: ENROLLMENT_PREFIX,
   sendRecord: (prospectId: string, sequenceId: string, stepId: string): TableKey => ({
     PK: `P#${prospectId}`,
-    SK: `SEND#${sequenceId}#${stepId}`,
+    SK: `${SEND_PREFIX}${sequenceId}#${stepId}`,
   }),
+  sendPrefix: SEND_PREFIX,
   onboardingDue: (shard: number, dueAt: string, prospectId: string, sequenceId: string) => ({
     GSI1PK: `DUE#onboarding#${shard}`,
     GSI1SK: `${dueAt}#${prospectId}#${sequenceId}`,
   }),
   onboardingDuePartition: (shard: number): string => `DUE#onboarding#${shard}`,
+  expectation: (prospectId: string, sequenceId: string, expectationId: string): TableKey => ({
+    PK: `P#${prospectId}`,
+    SK: `${EXPECTATION_PREFIX}${sequenceId}#${expectationId}`,
+  }),
+  expectationPrefix: EXPECTATION_PREFIX,
+  expectationDue: (
+    shard: number,
+    deadline: string,
+    prospectId: string,
+    sequenceId: string,
+    expectationId: string,
+  ) => ({
+    GSI1PK: `DUE#expectation#${shard}`,
+    GSI1SK: `${deadline}#${prospectId}#${sequenceId}#${expectationId}`,
+  }),
+  expectationDuePartition: (shard: number): string => `DUE#expectation#${shard}`,
   suppression: (emailHash: string): TableKey => ({ PK: `SUPP#${emailHash}`, SK: 'SUPP' }),
+  tombstone: (prospectIdHash: string, requestedAt: string): TableKey => ({
+    PK: keys.tombstonePartition(prospectIdHash),
+    SK: `${TOMBSTONE_PREFIX}${requestedAt}`,
+  }),
+  tombstonePartition: (prospectIdHash: string): string => `TOMB#${prospectIdHash}`,
   dailyCounterPartition: (name: string, scope: string): string => `STAT#${name}#${scope}`,
   /** A day's counters for one report group; the shard spreads a hot day over several items. */
   aggregateDay: (icpId: string, dimension: string, value: string, day: string, shard: number): TableKey => ({
@@ -115,6 +149,10 @@ export function sequenceIdFromEnrollmentKey(sk: string): string | undefined {
 
 export function prospectIdFromPartition(pk: string): string {
   return pk.startsWith('P#') ? pk.slice(2) : pk;
+}
+
+export function isExpectationKey(sk: string): boolean {
+  return sk.startsWith(EXPECTATION_PREFIX);
 }
 
 export function isScoreKey(sk: string): boolean {

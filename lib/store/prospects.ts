@@ -29,6 +29,9 @@ export type ProspectProfile = Traits & {
   consent?: ConsentRecord;
   mergedInto?: string;
   mergeCompletedAt?: string;
+  /** Set when an erasure begins: every writer's condition refuses an erasing profile, so nothing new lands. */
+  erasingAt?: string;
+  erasingBy?: string;
   /** Set by a conversion; absent means visitor or prospect (by `known`). */
   lifecycle?: 'customer';
   customerAt?: string;
@@ -97,7 +100,8 @@ export async function writeTouchpoint(input: WriteTouchpointInput): Promise<Writ
     {
       Put: {
         TableName: tableName,
-        Item: touchpointItem(prospectId, touchpoint),
+        // The marker's key travels with the touchpoint (and through merges), so an erasure can delete it.
+        Item: touchpointItem(prospectId, touchpoint, { dedupKey: input.dedup.key.PK }),
         ConditionExpression: 'attribute_not_exists(PK)',
       },
     },
@@ -106,7 +110,8 @@ export async function writeTouchpoint(input: WriteTouchpointInput): Promise<Writ
         TableName: tableName,
         Key: profileKey,
         UpdateExpression: profileUpdate.expression,
-        ConditionExpression: 'attribute_not_exists(mergedInto)',
+        // An erasing profile takes nothing new: the capture retries and lands on a new prospect once it is gone.
+        ConditionExpression: 'attribute_not_exists(mergedInto) AND attribute_not_exists(erasingAt)',
         ExpressionAttributeNames: profileUpdate.names,
         ExpressionAttributeValues: profileUpdate.values,
       },
@@ -189,8 +194,16 @@ export function touchpointExpiry(touchpoint: Pick<Touchpoint, 'occurredAt' | 're
 }
 
 export function touchpointFromItem(item: Record<string, unknown>): Touchpoint & { prospectId: string } {
-  // expiresAt is storage housekeeping (TTL), not part of what happened.
-  const { PK: _pk, SK: _sk, entity: _entity, expiresAt: _expiresAt, properties, ...rest } = item;
+  // expiresAt and dedupKey are storage housekeeping (TTL, erasure), not part of what happened.
+  const {
+    PK: _pk,
+    SK: _sk,
+    entity: _entity,
+    expiresAt: _expiresAt,
+    dedupKey: _dedupKey,
+    properties,
+    ...rest
+  } = item;
   return {
     ...(rest as Touchpoint & { prospectId: string }),
     properties: JSON.parse(String(properties ?? '{}')),
@@ -346,8 +359,9 @@ export async function markMerged(loserId: string, winnerId: string, now: Date): 
         TableName: tableName,
         Key: keys.prospectProfile(loserId),
         UpdateExpression: 'SET mergedInto = :winner, mergeStartedAt = if_not_exists(mergeStartedAt, :now)',
+        // An erasing visitor is not merged: its touchpoints would move out of the erasure's reach.
         ConditionExpression:
-          'attribute_exists(PK) AND (attribute_not_exists(mergedInto) OR mergedInto = :winner)',
+          'attribute_exists(PK) AND attribute_not_exists(erasingAt) AND (attribute_not_exists(mergedInto) OR mergedInto = :winner)',
         ExpressionAttributeValues: { ':winner': winnerId, ':now': now.toISOString() },
       }),
     );
@@ -481,7 +495,36 @@ export async function finishMerge(loserId: string, now: Date): Promise<void> {
   );
 }
 
-async function batchWrite(requests: Record<string, unknown>[]): Promise<void> {
+/**
+ * Marks the profile's marketing consent withdrawn, keeping its proof. The first withdrawal's time and way stay;
+ * undefined when there is no consent on record (or the profile is gone, merged away or being erased).
+ */
+export async function withdrawConsent(
+  prospectId: string,
+  via: NonNullable<ConsentRecord['withdrawnVia']>,
+  now: Date,
+): Promise<ConsentRecord | undefined> {
+  try {
+    const result = await documents.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: keys.prospectProfile(prospectId),
+        UpdateExpression:
+          'SET consent.marketing = :false, consent.withdrawnAt = if_not_exists(consent.withdrawnAt, :now), consent.withdrawnVia = if_not_exists(consent.withdrawnVia, :via), updatedAt = :now',
+        ConditionExpression:
+          'attribute_exists(consent) AND attribute_not_exists(mergedInto) AND attribute_not_exists(erasingAt)',
+        ExpressionAttributeValues: { ':false': false, ':now': now.toISOString(), ':via': via },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return result.Attributes?.consent as ConsentRecord | undefined;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+export async function batchWrite(requests: Record<string, unknown>[]): Promise<void> {
   let pending: Record<string, unknown>[] | undefined = requests;
   for (let attempt = 0; pending?.length; attempt++) {
     if (attempt > 8) throw new Error('BatchWrite left unprocessed items after retries');

@@ -6,7 +6,13 @@ import { shardOf } from '../ranking/rank-key.js';
 import { deserialiseRecord, type ScoreRecord, serialiseRecord } from '../scoring/score-record.js';
 import { type CounterUpdate, counterUpdateItem } from './aggregates.js';
 import { documents, queryPages, tableName } from './client.js';
-import { isScoreKey, keys, prospectIdFromPartition, type TableKey } from './keys.js';
+import {
+  type ExpectationDecision,
+  type ExpectationRecord,
+  expectationFromItem,
+  expectationsDecidedItems,
+} from './expectations.js';
+import { isExpectationKey, isScoreKey, keys, prospectIdFromPartition, type TableKey } from './keys.js';
 import { type ProspectProfile, touchpointItem } from './prospects.js';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -16,26 +22,33 @@ export type StoredScore = ScoreRecord & {
   staleRanks: { shard: number; sortKey: string; validTo: string }[];
 };
 
-/** A prospect's profile and all its score items: one consistent Query, whatever the length of its history. */
-export async function readProspectScores(
-  prospectId: string,
-): Promise<{ profile: ProspectProfile | undefined; scores: StoredScore[] }> {
+/**
+ * A prospect's profile, all its score items and the expectations onboarding gave it (a sales response may keep
+ * one): one consistent Query, whatever the length of its history.
+ */
+export async function readProspectScores(prospectId: string): Promise<{
+  profile: ProspectProfile | undefined;
+  scores: StoredScore[];
+  expectations: ExpectationRecord[];
+}> {
   const result = await documents.send(
     new QueryCommand({
       TableName: tableName,
       KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
       ExpressionAttributeValues: {
         ':pk': keys.prospectPartition(prospectId),
-        ':from': keys.profileAndScoresRange.from,
-        ':to': keys.profileAndScoresRange.to,
+        ':from': keys.scoringReadRange.from,
+        ':to': keys.scoringReadRange.to,
       },
       ConsistentRead: true,
     }),
   );
   let profile: ProspectProfile | undefined;
   const scores: StoredScore[] = [];
+  const expectations: ExpectationRecord[] = [];
   for (const item of result.Items ?? []) {
-    if (isScoreKey(item.SK as string))
+    if (isExpectationKey(item.SK as string)) expectations.push(expectationFromItem(item));
+    else if (isScoreKey(item.SK as string))
       scores.push({
         ...deserialiseRecord(item),
         staleRanks: (item.staleRanks as StoredScore['staleRanks']) ?? [],
@@ -45,7 +58,7 @@ export async function readProspectScores(
       profile = rest as ProspectProfile;
     }
   }
-  return { profile, scores };
+  return { profile, scores, expectations };
 }
 
 export type ScoreWrite = {
@@ -65,6 +78,8 @@ export type ScoreCommit = {
   announcements: Touchpoint[];
   /** Experience counters this change adds to: committed with it, so they count exactly once. */
   counters?: CounterUpdate[];
+  /** Expectations the touchpoint kept: each conditional on still being open, and counted, with the scores. */
+  expectations?: ExpectationDecision[];
   now: Date;
 };
 
@@ -95,7 +110,8 @@ export async function commitScores(commit: ScoreCommit): Promise<CommitOutcome> 
     ConditionCheck: {
       TableName: tableName,
       Key: keys.prospectProfile(commit.profile.prospectId),
-      ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(mergedInto)',
+      ConditionExpression:
+        'attribute_exists(PK) AND attribute_not_exists(mergedInto) AND attribute_not_exists(erasingAt)',
     },
   });
   for (const { record, previous } of commit.writes) {
@@ -159,6 +175,7 @@ export async function commitScores(commit: ScoreCommit): Promise<CommitOutcome> 
     });
   }
   for (const update of commit.counters ?? []) items.push(counterUpdateItem(update));
+  items.push(...expectationsDecidedItems(commit.expectations ?? []));
   if (items.length === 1) return 'committed';
   try {
     await documents.send(new TransactWriteCommand({ TransactItems: items }));

@@ -286,7 +286,7 @@ describe('GET /v1/experience', () => {
     );
     const bySequence = await groups('sequence');
     expect(bySequence['saas-midmarket-onboarding']!.expectations).toEqual([
-      { id: 'first-response', met: 1, broken: 1, open: 1, decided: 2, metRate: 0.5 },
+      { id: 'first-response', given: 3, met: 1, broken: 1, open: 1, decided: 2, metRate: 0.5 },
     ]);
     expect(bySequence['default-onboarding']!.expectations).toEqual([]);
   });

@@ -103,6 +103,8 @@ describe('dispatchOnboarding', () => {
         text: 'A specialist replies within 1 business day',
         givenAt: welcomeAt.toISOString(),
         deadline: expect.any(String),
+        outcome: 'open',
+        outcomeAt: null,
       },
     ]);
     const deadline = new Date(afterWelcome.expectations[0]!.deadline);

@@ -51,7 +51,15 @@ export type OnboardingView = {
     reason: string | null;
     nextDueAt: string | null;
     steps: { stepId: string; status: string; at: string; providerMessageId?: string; reason?: string }[];
-    expectations: { id: string; text: string; givenAt: string; deadline: string }[];
+    expectations: {
+      id: string;
+      text: string;
+      givenAt: string;
+      deadline: string;
+      outcome: 'open' | 'met' | 'broken' | null;
+      outcomeAt: string | null;
+      respondedAt?: string;
+    }[];
   }[];
 };
 

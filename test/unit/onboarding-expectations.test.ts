@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { expectationDeadline, expectationOutcome } from '../../lib/onboarding/expectations.js';
+import type { Touchpoint } from '../../lib/capture/touchpoint.js';
+import {
+  expectationDeadline,
+  expectationOutcome,
+  expectationsKeptBy,
+} from '../../lib/onboarding/expectations.js';
 
 const at = (iso: string) => new Date(iso);
 const businessDays = (count: number) => ({ within: { businessDays: count } });
@@ -99,5 +104,27 @@ describe('expectationOutcome', () => {
 
   it('does not count a response that comes after now', () => {
     expect(expectationOutcome(due, at('2026-06-08T12:00:00Z'), at('2026-06-08T10:00:00Z'))).toBe('open');
+  });
+});
+
+describe('expectationsKeptBy', () => {
+  const given = { givenAt: '2026-06-08T08:00:00.000Z', deadline: '2026-06-09T22:00:00.000Z' };
+  const open = { id: 'open', status: 'open', ...given };
+  const broken = { id: 'broken', status: 'broken', ...given };
+  const activity = (name: string, occurredAt: string) => ({ type: 'activity' as const, name, occurredAt });
+  const kept = (touchpoint: Pick<Touchpoint, 'type' | 'name' | 'occurredAt'>) =>
+    expectationsKeptBy([open, broken], touchpoint).map((expectation) => expectation.id);
+
+  it('is kept by a call, meeting or email reply from the moment it was given up to the deadline', () => {
+    expect(kept(activity('call', given.givenAt))).toEqual(['open']);
+    expect(kept(activity('meeting', '2026-06-09T10:00:00Z'))).toEqual(['open']);
+    expect(kept(activity('email-reply', given.deadline))).toEqual(['open']);
+  });
+
+  it('is not kept by a response before it was given or after its deadline, nor by a note or an email', () => {
+    expect(kept(activity('call', '2026-06-08T07:59:59Z'))).toEqual([]);
+    expect(kept(activity('call', '2026-06-09T22:00:01Z'))).toEqual([]);
+    expect(kept(activity('note', '2026-06-09T10:00:00Z'))).toEqual([]);
+    expect(kept({ type: 'email', name: 'call', occurredAt: '2026-06-09T10:00:00Z' })).toEqual([]);
   });
 });

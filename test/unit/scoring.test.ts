@@ -18,13 +18,16 @@ import { globMatch } from '../../lib/scoring/glob.js';
 import { icpSchema, segmentSchema } from '../../lib/scoring/icp.js';
 import {
   applyTouchpoint,
+  duration,
   EMPTY_STATE,
   engagementAt,
   explain,
   nextQualification,
+  type ResponseMilestones,
 } from '../../lib/scoring/score.js';
 import {
   pendingTransition,
+  presentScore,
   type ScoreRecord,
   scoreHistory,
   scoreTouchpoint,
@@ -377,5 +380,78 @@ describe('score records', () => {
     expect(record.qualified).toBe(true);
     expect(pendingTransition(record)).toBe('qualified');
     expect(pendingTransition({ ...record, announced: true })).toBeUndefined();
+  });
+});
+
+describe('experience signals in the explanation', () => {
+  const HOUR = 3_600_000;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const experienceLines = (milestones: ResponseMilestones | undefined) =>
+    explain(EMPTY_STATE, evaluateFit(icp, {}), icp, now, { milestones }).filter(
+      (line) => line.kind === 'experience',
+    );
+
+  it('says how long the prospect waited for a first response, once answered, with no points', () => {
+    expect(
+      experienceLines({
+        firstFormAt: iso(now - 3 * DAY),
+        firstFormId: 'demo-request',
+        firstResponseAt: iso(now - 3 * DAY + 5 * HOUR + 59 * 60_000),
+      }),
+    ).toEqual([
+      { kind: 'experience', text: 'Waited 5 h for a first response after the demo request', points: 0 },
+    ]);
+  });
+
+  it('says how long the prospect has been waiting, as of the time asked, while nobody answered', () => {
+    const milestones = { firstFormAt: iso(now - 2.5 * DAY), firstFormId: 'demo-request' };
+    expect(experienceLines(milestones)).toEqual([
+      { kind: 'experience', text: 'Waiting 2 days for a first response since the demo request', points: 0 },
+    ]);
+    const dayLater = explain(EMPTY_STATE, evaluateFit(icp, {}), icp, now + DAY, { milestones });
+    expect(dayLater.map((line) => line.text)).toContain(
+      'Waiting 3 days for a first response since the demo request',
+    );
+  });
+
+  it('says nothing of a wait before any form was submitted', () => {
+    expect(experienceLines(undefined)).toEqual([]);
+    expect(experienceLines({ firstResponseAt: iso(now) })).toEqual([]);
+  });
+
+  it('shows the wait on a score folded from a demo request and a sales call', () => {
+    const input = {
+      icp,
+      version: 1,
+      prospectId: 'p1',
+      known: true,
+      traits: { email: 'cto@acme.example' },
+      segmentDefinitions: [],
+      now: new Date(now),
+    };
+    const form = touchpoint({ type: 'form', name: 'demo-request', occurredAt: iso(now - 26 * HOUR) });
+    const note = touchpoint({ type: 'activity', name: 'note', occurredAt: iso(now - 25 * HOUR) });
+    const call = touchpoint({ type: 'activity', name: 'call', occurredAt: iso(now - 2 * HOUR) });
+    const asked = scoreTouchpoint(input, undefined, form);
+    const waitingLine = (record: ScoreRecord) =>
+      presentScore(record, icp, new Date(now)).explanation.find((line) => line.kind === 'experience');
+    expect(waitingLine(asked)?.text).toBe('Waiting 26 h for a first response since the demo request');
+    // A note is internal: the prospect is still waiting.
+    const noted = scoreTouchpoint(input, asked, note);
+    expect(waitingLine(noted)?.text).toBe('Waiting 26 h for a first response since the demo request');
+    expect(waitingLine(scoreTouchpoint(input, noted, call))).toEqual({
+      kind: 'experience',
+      text: 'Waited 24 h for a first response after the demo request',
+      points: 0,
+    });
+  });
+
+  it('rounds waits down to whole minutes, hours or days', () => {
+    expect(duration(59_000)).toBe('under a minute');
+    expect(duration(-5_000)).toBe('under a minute');
+    expect(duration(45 * 60_000)).toBe('45 min');
+    expect(duration(HOUR)).toBe('1 h');
+    expect(duration(47 * HOUR + 59 * 60_000)).toBe('47 h');
+    expect(duration(48 * HOUR)).toBe('2 days');
   });
 });

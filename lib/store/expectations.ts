@@ -1,0 +1,233 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { type ExpectationCount, expectationIncrements } from '../experience/increments.js';
+import { shardOf } from '../ranking/rank-key.js';
+import { ANY_ICP, counterUpdateItem, counterUpdates } from './aggregates.js';
+import { documents, tableName } from './client.js';
+import { keys, prospectIdFromPartition } from './keys.js';
+
+/**
+ * The lifecycle of one promise a sequence made to one customer: given (the first email that tells it was sent),
+ * then met (a sales response by the deadline) or broken (the deadline passed first), each once.
+ *
+ * Decision: an item of its own (`EXP#<sequenceId>#<expectationId>`), not a field of the enrollment. The
+ * dispatcher rewrites the enrollment whole (a Put) when it moves on, which would silently reopen an expectation
+ * the scorer had just marked met, and the due check would then count it broken as well. Its own item is only
+ * ever changed by conditional updates from `open`, so each outcome is written, and counted, once. While open it
+ * carries the sparse due keys of its deadline, like an active enrollment carries its next step's.
+ */
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export const EXPECTATION_DUE_SHARDS = 4;
+
+export type ExpectationStatus = 'open' | 'met' | 'broken';
+
+export type ExpectationRecord = {
+  prospectId: string;
+  sequenceId: string;
+  expectationId: string;
+  text: string;
+  givenAt: string;
+  deadline: string;
+  status: ExpectationStatus;
+  /** When it was found met or broken. */
+  decidedAt?: string;
+  /** Met: when the response that kept it happened. */
+  respondedAt?: string;
+};
+
+export type GivenInput = { id: string; text: string; givenAt: string; deadline: string };
+
+/**
+ * For the transaction that records the send that told these expectations: each as a new open item with its
+ * deadline in the due index, and `given` counted. Conditional on not existing, so a promise is given once.
+ */
+export function expectationsGivenItems(
+  prospectId: string,
+  sequenceId: string,
+  given: readonly GivenInput[],
+): TransactItem[] {
+  if (!given.length) return [];
+  const puts: TransactItem[] = given.map((expectation) => ({
+    Put: {
+      TableName: tableName,
+      Item: {
+        ...keys.expectation(prospectId, sequenceId, expectation.id),
+        entity: 'expectation',
+        prospectId,
+        sequenceId,
+        expectationId: expectation.id,
+        text: expectation.text,
+        givenAt: expectation.givenAt,
+        deadline: expectation.deadline,
+        status: 'open',
+        ...dueKeys(prospectId, sequenceId, expectation.id, expectation.deadline),
+      },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    },
+  }));
+  const increments = given.flatMap((expectation) =>
+    expectationIncrements({
+      prospectId,
+      sequenceId,
+      expectationId: expectation.id,
+      givenAt: expectation.givenAt,
+      count: 'given',
+    }),
+  );
+  return [...puts, ...counterUpdates(ANY_ICP, increments).map(counterUpdateItem)];
+}
+
+export type ExpectationDecision = {
+  expectation: ExpectationRecord;
+  status: 'met' | 'broken';
+  at: string;
+  respondedAt?: string;
+};
+
+/**
+ * For a caller's transaction: each expectation decided (conditional on it still being open; a broken one also
+ * on its deadline having passed) and leaving the due index, with its outcome counted.
+ */
+export function expectationsDecidedItems(decisions: readonly ExpectationDecision[]): TransactItem[] {
+  const items: TransactItem[] = decisions.map(({ expectation, status, at, respondedAt }) => ({
+    Update: {
+      TableName: tableName,
+      Key: keys.expectation(expectation.prospectId, expectation.sequenceId, expectation.expectationId),
+      UpdateExpression: `SET #status = :status, decidedAt = :at${respondedAt ? ', respondedAt = :responded' : ''} REMOVE GSI1PK, GSI1SK`,
+      ConditionExpression: status === 'broken' ? '#status = :open AND deadline < :at' : '#status = :open',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':status': status,
+        ':at': at,
+        ':open': 'open',
+        ...(respondedAt ? { ':responded': respondedAt } : {}),
+      },
+    },
+  }));
+  const increments = decisions.flatMap(({ expectation, status }) =>
+    expectationIncrements({
+      prospectId: expectation.prospectId,
+      sequenceId: expectation.sequenceId,
+      expectationId: expectation.expectationId,
+      givenAt: expectation.givenAt,
+      count: status satisfies ExpectationCount,
+    }),
+  );
+  return [...items, ...counterUpdates(ANY_ICP, increments).map(counterUpdateItem)];
+}
+
+/**
+ * Marks an expectation broken at `now` and counts it, in one transaction: `decided` when it was decided
+ * meanwhile (met by a response, broken by another run) or its deadline has not passed; `conflict` when another
+ * transaction held the item, so the caller re-reads and tries again.
+ */
+export async function breakExpectation(
+  expectation: ExpectationRecord,
+  now: Date,
+): Promise<'broken' | 'decided' | 'conflict'> {
+  try {
+    await documents.send(
+      new TransactWriteCommand({
+        TransactItems: expectationsDecidedItems([{ expectation, status: 'broken', at: now.toISOString() }]),
+      }),
+    );
+    return 'broken';
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code);
+    if (codes[0] === 'ConditionalCheckFailed') return 'decided';
+    if (codes.includes('TransactionConflict')) return 'conflict';
+    throw error;
+  }
+}
+
+export async function getExpectation(
+  prospectId: string,
+  sequenceId: string,
+  expectationId: string,
+): Promise<ExpectationRecord | undefined> {
+  const result = await documents.send(
+    new GetCommand({
+      TableName: tableName,
+      Key: keys.expectation(prospectId, sequenceId, expectationId),
+      ConsistentRead: true,
+    }),
+  );
+  return result.Item ? expectationFromItem(result.Item) : undefined;
+}
+
+/** Every expectation given to a prospect, by any sequence: one Query (at most 10 per sequence). */
+export async function listExpectations(prospectId: string, consistent = false): Promise<ExpectationRecord[]> {
+  const result = await documents.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: {
+        ':pk': keys.prospectPartition(prospectId),
+        ':prefix': keys.expectationPrefix,
+      },
+      ConsistentRead: consistent,
+    }),
+  );
+  return (result.Items ?? []).map(expectationFromItem);
+}
+
+export type DueExpectation = { prospectId: string; sequenceId: string; expectationId: string };
+
+/**
+ * Open expectations whose deadline is before `now`, from the sparse due index: a Query per shard bounded by
+ * `now`, so expectations not yet due, and decided ones, are never read.
+ */
+export async function* dueExpectations(now: Date): AsyncGenerator<DueExpectation> {
+  for (let shard = 0; shard < EXPECTATION_DUE_SHARDS; shard++) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await documents.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: 'GSI1',
+          // `<` on the deadline itself: a response at the deadline still keeps the promise.
+          KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK < :upper',
+          ExpressionAttributeValues: {
+            ':pk': keys.expectationDuePartition(shard),
+            ':upper': now.toISOString(),
+          },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        const rest = String(item.SK).slice(keys.expectationPrefix.length);
+        const separator = rest.indexOf('#');
+        if (separator < 0) continue;
+        yield {
+          prospectId: prospectIdFromPartition(item.PK as string),
+          sequenceId: rest.slice(0, separator),
+          expectationId: rest.slice(separator + 1),
+        };
+      }
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+  }
+}
+
+export function expectationFromItem(item: Record<string, unknown>): ExpectationRecord {
+  const { PK: _pk, SK: _sk, entity: _entity, GSI1PK: _g1, GSI1SK: _g2, ...rest } = item;
+  return rest as ExpectationRecord;
+}
+
+function dueKeys(prospectId: string, sequenceId: string, expectationId: string, deadline: string) {
+  return keys.expectationDue(
+    shardOf(prospectId, EXPECTATION_DUE_SHARDS),
+    deadline,
+    prospectId,
+    sequenceId,
+    expectationId,
+  );
+}
