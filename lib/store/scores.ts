@@ -51,7 +51,7 @@ export async function readProspectScores(prospectId: string): Promise<{
     else if (isScoreKey(item.SK as string))
       scores.push({
         ...deserialiseRecord(item),
-        staleRanks: (item.staleRanks as StoredScore['staleRanks']) ?? [],
+        staleRanks: decodeStaleRanks(item),
       });
     else if (item.SK === keys.prospectProfile(prospectId).SK) {
       const { PK: _pk, SK: _sk, entity: _entity, ...rest } = item;
@@ -249,13 +249,38 @@ function sameRank(a: RankKey, b: RankKey | undefined): boolean {
 const MAX_STALE_RANKS = 20;
 const REQUALIFY_SHARDS = 4;
 
+type StaleRank = StoredScore['staleRanks'][number];
+
+/**
+ * Stale ranking keys are stored compactly, `<shard>|<sort key without the prospect id>|<validTo, epoch seconds>`:
+ * a busy prospect keeps up to MAX_STALE_RANKS of them, and every byte of the score item is paid on every write.
+ */
+function encodeStaleRank(stale: StaleRank, prospectId: string): string {
+  const suffix = `#${prospectId}`;
+  const sortKey = stale.sortKey.endsWith(suffix) ? stale.sortKey.slice(0, -suffix.length) : stale.sortKey;
+  return `${stale.shard}|${sortKey}|${Math.floor(Date.parse(stale.validTo) / 1000)}`;
+}
+
+/** The stale ranking keys of a stored score item. */
+export function decodeStaleRanks(item: Record<string, unknown>): StaleRank[] {
+  const prospectId = item.prospectId as string;
+  return ((item.staleRanks as string[] | undefined) ?? []).map((encoded) => {
+    const [shard, sortKey, validTo] = encoded.split('|') as [string, string, string];
+    return {
+      shard: Number(shard),
+      sortKey: `${sortKey}#${prospectId}`,
+      validTo: new Date(Number(validTo) * 1000).toISOString(),
+    };
+  });
+}
+
 function scoreItem(record: ScoreRecord, staleRanks: StoredScore['staleRanks']) {
   const recheck = record.qualified !== record.announced ? record.updatedAt : record.recheckAt;
   return {
     ...keys.score(record.prospectId, record.icpId, record.version),
     entity: 'score',
     ...serialiseRecord(record),
-    staleRanks,
+    staleRanks: staleRanks.map((stale) => encodeStaleRank(stale, record.prospectId)),
     // Only scores with something to re-check are in the sparse due index.
     ...(recheck
       ? keys.requalifyDue(

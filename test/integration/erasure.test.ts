@@ -17,6 +17,7 @@ import { documents, tableName } from '../../lib/store/client.js';
 import { claimStep } from '../../lib/store/enrollments.js';
 import { beginErasure } from '../../lib/store/erasure.js';
 import { type IdentityKind, keys, type TableKey } from '../../lib/store/keys.js';
+import { decodeStaleRanks } from '../../lib/store/scores.js';
 import { invoke, jsonRequest } from '../support/http.js';
 import {
   convert,
@@ -231,7 +232,7 @@ describe('DELETE /v1/prospects/{id}', () => {
     const scoreItems = before.filter((item) => String(item.SK).startsWith('SCORE#'));
     expect(new Set(scoreItems.map((item) => item.icpId))).toEqual(new Set(['saas-midmarket', SECOND_ICP]));
     const rankKeys = scoreItems.flatMap((item) =>
-      [...(item.rank ? [item.rank] : []), ...((item.staleRanks as unknown[]) ?? [])].map((rank) => {
+      [...(item.rank ? [item.rank] : []), ...decodeStaleRanks(item)].map((rank) => {
         const { shard, sortKey } = rank as { shard: number; sortKey: string };
         return keys.rankEntry(item.icpId as string, item.version as number, shard, sortKey);
       }),

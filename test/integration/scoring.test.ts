@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handler as recheckQualification } from '../../functions/recheck-qualification.js';
+import type { Touchpoint } from '../../lib/capture/touchpoint.js';
+import { applyTouchpointToScores } from '../../lib/prospects/apply-scores.js';
+import { shardOf } from '../../lib/ranking/rank-key.js';
+import { documents, queryAll } from '../../lib/store/client.js';
+import { keys } from '../../lib/store/keys.js';
+import { touchpointItem } from '../../lib/store/prospects.js';
+import { readProspectScores } from '../../lib/store/scores.js';
 import { lambdaContext } from '../../scripts/local/api-gateway.js';
 import { scheduledEvent } from '../../scripts/local/scheduler.js';
 import {
@@ -143,5 +151,53 @@ describe('scoreTouchpoints', () => {
     await drainIntoScores(stream);
     const score = await scoreOf(prospectId);
     expect(score.engagement).toBeCloseTo(40 + 2 * 8, 1);
+  });
+
+  it('keeps closed ranking entries only as long as a walk may need them, and at most 20', async () => {
+    const prospectId = await submitForm(cto(randomUUID()));
+    await drainIntoScores(stream);
+    const entries = async () =>
+      (
+        await queryAll({
+          TableName: process.env.TABLE_NAME!,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: {
+            ':pk': keys.rankPartition('saas-midmarket', 1, shardOf(prospectId, 4)),
+          },
+          ConsistentRead: true,
+        })
+      ).filter((item) => String(item.SK).endsWith(`#${prospectId}`));
+    // A trial start (no daily cap, so it always moves the rank) stored and applied with the scorer's clock at `at`.
+    const trialAt = async (at: Date, eventId: string) => {
+      const touchpoint: Touchpoint = {
+        eventId,
+        type: 'track',
+        name: 'Trial Started',
+        source: 'source:website',
+        occurredAt: at.toISOString(),
+        receivedAt: at.toISOString(),
+        properties: {},
+      };
+      await documents.send(
+        new PutCommand({ TableName: process.env.TABLE_NAME!, Item: touchpointItem(prospectId, touchpoint) }),
+      );
+      const key = keys.touchpoint(prospectId, touchpoint.occurredAt, eventId);
+      expect(await applyTouchpointToScores(prospectId, touchpoint, key, () => at)).toBe('applied');
+    };
+    const start = Date.now();
+    // 25 rank-changing touchpoints a minute apart: each closes the entry before it.
+    for (let index = 0; index < 25; index++)
+      await trialAt(new Date(start + index * 60_000), `churn-${index}`);
+    let stored = await entries();
+    // The current entry and the 20 newest closed ones: older ones were deleted once over the cap.
+    expect(stored.filter((item) => !item.validTo)).toHaveLength(1);
+    expect(stored.filter((item) => item.validTo)).toHaveLength(20);
+    expect((await readProspectScores(prospectId)).scores[0]!.staleRanks).toHaveLength(20);
+
+    // Half an hour after the last change no walk can need them: the next change deletes them all.
+    await trialAt(new Date(start + (24 + 31) * 60_000), 'churn-last');
+    stored = await entries();
+    expect(stored.filter((item) => item.validTo)).toHaveLength(1);
+    expect(stored).toHaveLength(2);
   });
 });
