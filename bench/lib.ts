@@ -19,7 +19,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { lambdaRecord } from '../scripts/local/stream-poller.js';
+import { streamReader } from '../scripts/local/stream-reader.js';
 
 export type BenchContext = {
   projectRoot: string;
@@ -255,61 +255,7 @@ export async function batchWriteAll(
   return (performance.now() - started) / 1000;
 }
 
-/**
- * Reads a table's real stream on demand, as the Lambda event source mapping would deliver it. It starts at the
- * stream's end (LATEST, for shards open now; new shards from their start): a table seeded with many items
- * does not have to be read through first.
- */
-export async function streamFromNow(streamArn: string, endpoint: string) {
-  const client = new DynamoDBStreamsClient({
-    region: process.env.AWS_REGION ?? 'us-east-1',
-    endpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const iterators = new Map<string, string | null>();
-  const shards = async () =>
-    (await client.send(new DescribeStreamCommand({ StreamArn: streamArn }))).StreamDescription?.Shards ?? [];
-  for (const shard of await shards()) {
-    if (shard.SequenceNumberRange?.EndingSequenceNumber) {
-      iterators.set(shard.ShardId!, null);
-      continue;
-    }
-    const { ShardIterator } = await client.send(
-      new GetShardIteratorCommand({
-        StreamArn: streamArn,
-        ShardId: shard.ShardId!,
-        ShardIteratorType: 'LATEST',
-      }),
-    );
-    iterators.set(shard.ShardId!, ShardIterator ?? null);
-  }
-
-  /** Every record written since the last call, in order per shard, in Lambda's event shape. */
-  async function next(): Promise<DynamoDBRecord[]> {
-    const records: DynamoDBRecord[] = [];
-    for (const shard of await shards()) {
-      const shardId = shard.ShardId!;
-      if (!iterators.has(shardId)) {
-        const { ShardIterator } = await client.send(
-          new GetShardIteratorCommand({
-            StreamArn: streamArn,
-            ShardId: shardId,
-            ShardIteratorType: 'TRIM_HORIZON',
-          }),
-        );
-        iterators.set(shardId, ShardIterator ?? null);
-      }
-      let iterator = iterators.get(shardId) ?? null;
-      while (iterator) {
-        const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-        for (const raw of page.Records ?? []) records.push(lambdaRecord(raw, streamArn, 'us-east-1'));
-        iterator = page.NextShardIterator ?? null;
-        if (!page.Records?.length) break;
-      }
-      iterators.set(shardId, iterator);
-    }
-    return records;
-  }
-
-  return { next, close: () => client.destroy() };
+/** A table's real stream from its end: a table seeded with many items does not have to be read through first. */
+export function streamFromNow(streamArn: string, endpoint: string) {
+  return streamReader(streamArn, { endpoint, from: 'now' });
 }

@@ -100,7 +100,7 @@ export function parseEmployeeCount(text: string): number | undefined {
   return Number.isSafeInteger(count) && count >= 0 && count <= 10_000_000 ? count : undefined;
 }
 
-function isTimeZone(zone: string): boolean {
+export function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;

@@ -13,15 +13,9 @@
  * Offsets are assumed to change at most once between two consecutive candidates (under eight days apart),
  * which holds for every zone in use.
  */
-import {
-  type Delay,
-  delayMs,
-  isTimeZone,
-  minutesOfDay,
-  type SendWindow,
-  WEEKDAYS,
-  type Weekday,
-} from './sequence.js';
+
+import { isTimeZone } from '../capture/traits.js';
+import { type Delay, delayMs, minutesOfDay, type SendWindow, WEEKDAYS, type Weekday } from './sequence.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;

@@ -19,7 +19,7 @@
  */
 import * as z from 'zod';
 import { configIdSchema } from '../capture/form-config.js';
-import type { Traits } from '../capture/traits.js';
+import { isTimeZone, type Traits } from '../capture/traits.js';
 import { ruleTraits } from '../scoring/derived-traits.js';
 import { conditionHolds } from '../scoring/fit.js';
 import { globMatch } from '../scoring/glob.js';
@@ -27,15 +27,6 @@ import { GRADES, RULE_TRAITS } from '../scoring/icp.js';
 
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
-
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const unique = <T>(values: readonly T[]) => new Set(values).size === values.length;
 const uniqueIds = (items: readonly { id: string }[]) => unique(items.map((item) => item.id));

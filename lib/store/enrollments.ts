@@ -8,7 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { shardOf } from '../ranking/rank-key.js';
-import { documents, tableName } from './client.js';
+import { documents, queryPages, tableName } from './client.js';
 import { expectationsGivenItems } from './expectations.js';
 import { keys, prospectIdFromPartition, sequenceIdFromEnrollmentKey } from './keys.js';
 import { isConditionFailure } from './prospects.js';
@@ -174,23 +174,19 @@ export async function* dueEnrollments(
   options: { pageSize?: number; onPage?: (items: number) => void } = {},
 ): AsyncGenerator<DueEntry> {
   for (let shard = 0; shard < DUE_SHARDS; shard++) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await documents.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: 'GSI1',
-          KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK <= :upper',
-          ExpressionAttributeValues: {
-            ':pk': keys.onboardingDuePartition(shard),
-            ':upper': `${now.toISOString()}#~`,
-          },
-          Limit: options.pageSize ?? 100,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      options.onPage?.(result.Items?.length ?? 0);
-      for (const item of result.Items ?? []) {
+    const pages = queryPages({
+      TableName: tableName,
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK <= :upper',
+      ExpressionAttributeValues: {
+        ':pk': keys.onboardingDuePartition(shard),
+        ':upper': `${now.toISOString()}#~`,
+      },
+      Limit: options.pageSize ?? 100,
+    });
+    for await (const items of pages) {
+      options.onPage?.(items.length);
+      for (const item of items) {
         const sequenceId = sequenceIdFromEnrollmentKey(item.SK as string);
         if (!sequenceId) continue;
         yield {
@@ -199,8 +195,7 @@ export async function* dueEnrollments(
           dueAt: String(item.GSI1SK).split('#')[0]!,
         };
       }
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
+    }
   }
 }
 

@@ -8,7 +8,7 @@ import {
 import { type ExpectationCount, expectationIncrements } from '../experience/increments.js';
 import { shardOf } from '../ranking/rank-key.js';
 import { ANY_ICP, counterUpdateItem, counterUpdates } from './aggregates.js';
-import { documents, tableName } from './client.js';
+import { documents, queryPages, tableName } from './client.js';
 import { keys, prospectIdFromPartition } from './keys.js';
 
 /**
@@ -187,22 +187,15 @@ export type DueExpectation = { prospectId: string; sequenceId: string; expectati
  */
 export async function* dueExpectations(now: Date): AsyncGenerator<DueExpectation> {
   for (let shard = 0; shard < EXPECTATION_DUE_SHARDS; shard++) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await documents.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: 'GSI1',
-          // `<` on the deadline itself: a response at the deadline still keeps the promise.
-          KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK < :upper',
-          ExpressionAttributeValues: {
-            ':pk': keys.expectationDuePartition(shard),
-            ':upper': now.toISOString(),
-          },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of result.Items ?? []) {
+    const pages = queryPages({
+      TableName: tableName,
+      IndexName: 'GSI1',
+      // `<` on the deadline itself: a response at the deadline still keeps the promise.
+      KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK < :upper',
+      ExpressionAttributeValues: { ':pk': keys.expectationDuePartition(shard), ':upper': now.toISOString() },
+    });
+    for await (const items of pages) {
+      for (const item of items) {
         const rest = String(item.SK).slice(keys.expectationPrefix.length);
         const separator = rest.indexOf('#');
         if (separator < 0) continue;
@@ -212,8 +205,7 @@ export async function* dueExpectations(now: Date): AsyncGenerator<DueExpectation
           expectationId: rest.slice(separator + 1),
         };
       }
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
+    }
   }
 }
 

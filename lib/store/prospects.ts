@@ -9,7 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ConsentRecord, Touchpoint } from '../capture/touchpoint.js';
-import type { Traits } from '../capture/traits.js';
+import { TRAIT_NAMES, type Traits } from '../capture/traits.js';
 import { config } from '../config.js';
 import { documents, tableName } from './client.js';
 import { type IdentityKind, keys, type TableKey } from './keys.js';
@@ -41,22 +41,7 @@ export type ProspectProfile = Traits & {
 };
 
 /** Profile attributes that hold traits; a merge folds them and only them. */
-const TRAIT_ATTRIBUTES = [
-  'email',
-  'firstName',
-  'lastName',
-  'name',
-  'company',
-  'domain',
-  'title',
-  'phone',
-  'employees',
-  'industry',
-  'country',
-  'timezone',
-  'website',
-  'message',
-] as const satisfies readonly (keyof Traits)[];
+const TRAIT_ATTRIBUTES = [...TRAIT_NAMES, 'domain'] as const satisfies readonly (keyof Traits)[];
 
 export type WriteTouchpointInput = {
   prospectId: string;
