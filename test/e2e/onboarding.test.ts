@@ -14,7 +14,8 @@ const outbox = mkdtempSync(join(tmpdir(), 'outbox-'));
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: { OUTBOX_DIR: outbox } });
+  // The most verbose logs: the whole run's output is checked for personal data at the end.
+  stack = await startLocalStack({ env: { OUTBOX_DIR: outbox, LOG_LEVEL: 'debug' } });
 });
 
 afterAll(async () => {
@@ -59,7 +60,9 @@ describe('onboarding on the local stack', () => {
       headers: { 'content-type': 'application/json', origin: 'http://localhost:8080' },
       body: JSON.stringify({
         email,
-        first_name: 'Cleo',
+        first_name: 'Cleopatra',
+        last_name: 'Philopator',
+        phone: '+44 20 7946 0018',
         job_title: 'CTO',
         company_size: '250',
         industry: 'Software',
@@ -125,5 +128,12 @@ describe('onboarding on the local stack', () => {
         expectations: [expect.objectContaining({ id: 'first-response' })],
       }),
     ]);
+
+    // Everything the stack logged during the run: ids and counts, never an address, a name or a phone number.
+    const logs = stack.output();
+    for (const message of ['form captured', 'onboarding dispatched', 'unsubscribed'])
+      expect(logs).toContain(`"message":"${message}"`);
+    for (const secret of [email, email.split('@')[0]!, 'Cleopatra', 'Philopator', '7946', unsubscribeUrl])
+      expect(logs).not.toContain(secret);
   });
 });
