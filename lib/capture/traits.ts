@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { cleanLine, cleanText, emailDomain, isEmailAddress } from '../text.js';
 
 /** The traits a prospect profile holds; every capture path maps its input onto these. */
@@ -109,4 +108,3 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
-export const traitNameSchema = z.enum(TRAIT_NAMES);

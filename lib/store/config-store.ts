@@ -28,10 +28,6 @@ async function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
   return value;
 }
 
-export function clearConfigCache(): void {
-  cache.clear();
-}
-
 export async function getCurrentConfig<T>(
   kind: ConfigKind,
   id: string,
