@@ -9,6 +9,7 @@ import { publishIcpVersion } from '../prospects/rescore.js';
 import { icpSchema, segmentSchema } from '../scoring/icp.js';
 import {
   type ConfigKind,
+  listConfigIds,
   putConfig,
   type StoredConfig,
   sourceWriteKeyChanges,
@@ -60,7 +61,29 @@ export async function applyConfig(
     const errors = await sequenceErrors(parsed as Sequence);
     if (errors.length) throw badRequest(errors);
   }
+  if (kind === 'icp' || kind === 'segment') await checkCapacity(kind, parsed.id);
   const stored = await putConfig(kind, parsed.id, parsed, { now });
   if (kind === 'icp') await publishIcpVersion(stored.id, stored.version, now);
   return stored;
+}
+
+/**
+ * Every touchpoint is applied to every ICP version (served and building), with its ranking entries and its
+ * experience counters (one per ICP, segment and form group), in ONE transaction, so it counts exactly once; and
+ * a DynamoDB transaction holds at most 100 items. These limits keep the largest such transaction (every ICP
+ * rebuilding, a prospect in every segment) under 100 items.
+ */
+export const MAX_ICPS = 4;
+export const MAX_SEGMENTS = 6;
+
+async function checkCapacity(kind: 'icp' | 'segment', id: string): Promise<void> {
+  const limit = kind === 'icp' ? MAX_ICPS : MAX_SEGMENTS;
+  const existing = await listConfigIds(kind);
+  if (existing.some((item) => item.id === id) || existing.length < limit) return;
+  throw badRequest([
+    {
+      field: 'id',
+      message: `at most ${limit} ${kind === 'icp' ? 'ICPs' : 'segments'} can be defined (one transaction per touchpoint must stay within DynamoDB's 100 items)`,
+    },
+  ]);
 }

@@ -107,4 +107,3 @@ export function isTimeZone(zone: string): boolean {
     return false;
   }
 }
-

@@ -124,8 +124,12 @@ export async function commitScores(commit: ScoreCommit): Promise<CommitOutcome> 
     const expired = staleRanks.filter(
       (stale) => now.getTime() - Date.parse(stale.validTo) > STALE_RANK_SECONDS * 1000,
     );
-    const kept = staleRanks.filter((stale) => !expired.includes(stale)).slice(-MAX_STALE_RANKS);
-    const dropped = staleRanks.filter((stale) => !kept.includes(stale));
+    // At most a few deletions per write keep the transaction small; the rest go at later writes (or by TTL).
+    const dropped = [
+      ...expired,
+      ...staleRanks.filter((stale) => !expired.includes(stale)).slice(0, -MAX_STALE_RANKS),
+    ].slice(0, MAX_STALE_DELETES_PER_WRITE);
+    const kept = staleRanks.filter((stale) => !dropped.includes(stale));
     items.push({
       Put: {
         TableName: tableName,
@@ -177,6 +181,9 @@ export async function commitScores(commit: ScoreCommit): Promise<CommitOutcome> 
   for (const update of commit.counters ?? []) items.push(counterUpdateItem(update));
   items.push(...expectationsDecidedItems(commit.expectations ?? []));
   if (items.length === 1) return 'committed';
+  // Config limits (MAX_ICPS, MAX_SEGMENTS in lib/admin/config-kinds.ts) keep this from happening; say so if it does.
+  if (items.length > MAX_TRANSACTION_ITEMS)
+    throw new Error(`A score commit needs ${items.length} items, over DynamoDB's ${MAX_TRANSACTION_ITEMS}`);
   try {
     await documents.send(new TransactWriteCommand({ TransactItems: items }));
     return 'committed';
@@ -247,6 +254,9 @@ function sameRank(a: RankKey, b: RankKey | undefined): boolean {
 
 /** Bounded, so a score item stays small whatever the activity; older stale entries are deleted early. */
 const MAX_STALE_RANKS = 20;
+const MAX_STALE_DELETES_PER_WRITE = 2;
+/** DynamoDB's limit on the items of one transaction. */
+const MAX_TRANSACTION_ITEMS = 100;
 const REQUALIFY_SHARDS = 4;
 
 type StaleRank = StoredScore['staleRanks'][number];

@@ -103,4 +103,25 @@ describe('a new ICP version', () => {
     const response = await putIcp(current);
     expect(response.json()).toMatchObject({ version: 2, changed: false });
   });
+
+  it('refuses a fifth ICP with a 400 naming the id: one touchpoint must fit one transaction', async () => {
+    for (const id of ['icp-two', 'icp-three', 'icp-four']) {
+      const created = await invoke(manageConfig, {
+        ...jsonRequest('PUT', `/v1/config/icps/${id}`, { ...icpDocument, id }, admin),
+        pathParameters: { kind: 'icps', id },
+      });
+      expect(created.statusCode).toBe(201);
+    }
+    const fifth = await invoke(manageConfig, {
+      ...jsonRequest('PUT', '/v1/config/icps/icp-five', { ...icpDocument, id: 'icp-five' }, admin),
+      pathParameters: { kind: 'icps', id: 'icp-five' },
+    });
+    expect(fifth.statusCode).toBe(400);
+    expect(fifth.json().errors[0]).toMatchObject({
+      field: 'id',
+      message: expect.stringContaining('at most 4 ICPs'),
+    });
+    // An existing one may still change.
+    expect((await putIcp(icpDocument)).statusCode).toBe(200);
+  });
 });
