@@ -42,7 +42,6 @@ export async function applyTouchpointToScores(
     // its time closely (see RANKING_READ_LAG_MS).
     const now = clock();
     const context = await loadContext(prospectId);
-    // A merged-away or erased prospect: a merge re-inserts its touchpoints under the winner, which scores them.
     if (!context) return 'skipped';
     const cause = `touchpoint|${touchpoint.eventId}`;
     const plan = await planScores(
@@ -105,7 +104,8 @@ export async function recheckScores(prospectId: string, now: Date): Promise<'cha
 
 async function loadContext(prospectId: string) {
   const { profile, scores, expectations } = await readProspectScores(prospectId);
-  if (!profile || profile.mergedInto) return undefined;
+  // Merged away (its touchpoints are re-inserted under the winner, which scores them) or being erased.
+  if (!profile || profile.mergedInto || profile.erasingAt) return undefined;
   return { profile, scores, expectations };
 }
 

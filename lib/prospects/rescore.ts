@@ -132,7 +132,7 @@ export async function rescoreProspect(prospectId: string, icpId: string, version
   const icp = await loadIcpVersion(icpId, version);
   for (let attempt = 0; attempt < 8; attempt++) {
     const { profile, scores } = await readProspectScores(prospectId);
-    if (!profile || profile.mergedInto) return;
+    if (!profile || profile.mergedInto || profile.erasingAt) return;
     const existing = scores.find((score) => score.icpId === icpId && score.version === version);
     const served = scores
       .filter((score) => score.icpId === icpId && score.version !== version)

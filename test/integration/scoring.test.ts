@@ -6,6 +6,7 @@ import type { Touchpoint } from '../../lib/capture/touchpoint.js';
 import { applyTouchpointToScores } from '../../lib/prospects/apply-scores.js';
 import { shardOf } from '../../lib/ranking/rank-key.js';
 import { documents, queryAll } from '../../lib/store/client.js';
+import { beginErasure } from '../../lib/store/erasure.js';
 import { keys } from '../../lib/store/keys.js';
 import { touchpointItem } from '../../lib/store/prospects.js';
 import { readProspectScores } from '../../lib/store/scores.js';
@@ -205,5 +206,17 @@ describe('scoreTouchpoints', () => {
     const closed = stored.filter((item) => item.validTo);
     expect(closed).toHaveLength(10);
     for (const item of closed) expect(Date.parse(item.validTo as string)).toBeGreaterThanOrEqual(late);
+  });
+
+  it('leaves a prospect being erased alone: its records succeed and write nothing', async () => {
+    const tag = randomUUID();
+    const prospectId = await submitForm(cto(tag));
+    await sendEvents(
+      pricingViews(tag, 1).map((event) => ({ ...event, userId: undefined, anonymousId: tag })),
+    );
+    const records = await stream.next();
+    expect(await beginErasure(prospectId, 'test', new Date())).toBeDefined();
+    expect((await deliver(records)).batchItemFailures).toEqual([]);
+    expect((await readProspectScores(prospectId)).scores).toEqual([]);
   });
 });
