@@ -76,7 +76,7 @@ export async function applyTouchpointToScores(
  * dropAt, or a qualification is still to be announced. Idempotent: a second run finds nothing to change.
  */
 export async function recheckScores(prospectId: string, now: Date): Promise<'changed' | 'unchanged'> {
-  const result = await withRetries(async () => {
+  return withRetries(async () => {
     const context = await loadContext(prospectId);
     if (!context) return 'unchanged' as const;
     const plan = await planScores(
@@ -99,7 +99,6 @@ export async function recheckScores(prospectId: string, now: Date): Promise<'cha
     const outcome = await commitScores({ ...plan, profile: context.profile, now });
     return outcome === 'conflict' ? undefined : ('changed' as const);
   });
-  return result;
 }
 
 async function loadContext(prospectId: string) {
@@ -197,12 +196,16 @@ function announcement(
   };
 }
 
-async function withRetries<T>(attempt: () => Promise<T | undefined>): Promise<T> {
+/** Runs `attempt` until it answers (undefined means a conflict: re-read and try again), with full jitter. */
+export async function withRetries<T>(
+  attempt: () => Promise<T | undefined>,
+  failure = 'Scores kept changing concurrently',
+): Promise<T> {
   for (let tries = 0; tries < MAX_ATTEMPTS; tries++) {
     const result = await attempt();
     if (result !== undefined) return result;
     // Full jitter: concurrent writers to one prospect spread out instead of colliding again.
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** tries * 20));
   }
-  throw new Error('Scores kept changing concurrently');
+  throw new Error(failure);
 }

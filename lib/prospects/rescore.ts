@@ -13,6 +13,7 @@ import {
 } from '../store/rescore-store.js';
 import { commitScores, readProspectScores } from '../store/scores.js';
 import { getScoringState, type IcpVersions, updateScoringState } from '../store/scoring-state.js';
+import { withRetries } from './apply-scores.js';
 import { loadIcpVersion, loadSegments } from './scoring-config.js';
 
 /** Parallel Scan segments of one rescore: that many workers can share it. */
@@ -130,9 +131,9 @@ async function workOnSegment(
  */
 export async function rescoreProspect(prospectId: string, icpId: string, version: number, now: Date) {
   const icp = await loadIcpVersion(icpId, version);
-  for (let attempt = 0; attempt < 8; attempt++) {
+  await withRetries(async () => {
     const { profile, scores } = await readProspectScores(prospectId);
-    if (!profile || profile.mergedInto || profile.erasingAt) return;
+    if (!profile || profile.mergedInto || profile.erasingAt) return true;
     const existing = scores.find((score) => score.icpId === icpId && score.version === version);
     const served = scores
       .filter((score) => score.icpId === icpId && score.version !== version)
@@ -162,8 +163,6 @@ export async function rescoreProspect(prospectId: string, icpId: string, version
       announcements: [],
       now,
     });
-    if (outcome !== 'conflict') return;
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** attempt * 20));
-  }
-  throw new Error('A prospect kept changing while it was rescored');
+    return outcome === 'conflict' ? undefined : true;
+  }, 'A prospect kept changing while it was rescored');
 }
