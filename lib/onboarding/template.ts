@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { configIdSchema } from '../capture/form-config.js';
 import type { FieldError } from '../http/errors.js';
+import { escapeHtml } from '../http/response.js';
 import { cleanLine } from '../text.js';
 
 /**
@@ -94,18 +95,6 @@ export function renderTemplate(
     html: render(template.html, (value) => escapeHtml(plainText(value))),
   };
 }
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (char) => HTML_ENTITIES[char] ?? char);
-}
-
-const HTML_ENTITIES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
 
 // Tab and newline are text; every other control character is noise at best, a terminal escape at worst.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
