@@ -8,8 +8,8 @@ import { type HttpRequest, mediaType, pathParameter, rawBody } from '../http/req
 import { type HttpResponse, json } from '../http/response.js';
 import { parseInput } from '../http/validate.js';
 import { ACTIVITY_KINDS } from '../scoring/icp.js';
-import { getProfile } from '../store/prospects.js';
 import { cleanText } from '../text.js';
+import { currentProfile, knownIdentities } from './current-profile.js';
 import { prospectIdSchema } from './prospect-schemas.js';
 import { recordCapture } from './record-capture.js';
 
@@ -40,13 +40,8 @@ export async function handleLogActivity(event: HttpRequest, now = new Date()): P
       { field: 'occurredAt', message: 'must not be in the future' },
     ]);
 
-  const profile = await followToCurrent(id.data);
-  // Captures are addressed by identity, as every capture is, so merges and stitching apply to activities too.
-  const identities = profile.userId
-    ? { userId: profile.userId }
-    : profile.email
-      ? { email: profile.email }
-      : undefined;
+  const profile = await currentProfile(id.data);
+  const identities = knownIdentities(profile);
   if (!identities)
     throw new HttpError(409, 'This prospect is an anonymous visitor: activities need a known person');
   const { properties, truncated } = boundProperties({
@@ -77,16 +72,4 @@ export async function handleLogActivity(event: HttpRequest, now = new Date()): P
     now,
   );
   return json(result.duplicate ? 200 : 202, { prospectId: result.prospectId, duplicate: result.duplicate });
-}
-
-/** The current profile an id stands for (following merges), or 404. */
-export async function followToCurrent(prospectId: string) {
-  let current = prospectId;
-  for (let hop = 0; hop < 10; hop++) {
-    const profile = await getProfile(current);
-    if (!profile) break;
-    if (!profile.mergedInto) return profile;
-    current = profile.mergedInto;
-  }
-  throw notFound('No such prospect');
 }

@@ -5,8 +5,8 @@ import { notFound, unsupportedMediaType } from '../http/errors.js';
 import { type HttpRequest, mediaType, pathParameter, rawBody } from '../http/request.js';
 import { type HttpResponse, json } from '../http/response.js';
 import { parseInput } from '../http/validate.js';
-import { followToCurrent } from './activity-endpoint.js';
 import { stopMarketing } from './consent.js';
+import { currentProfile, knownIdentities } from './current-profile.js';
 import { prospectIdSchema } from './prospect-schemas.js';
 import { recordCapture } from './record-capture.js';
 
@@ -33,14 +33,10 @@ export async function handleConsent(event: HttpRequest, now = new Date()): Promi
   if (mediaType(event) !== 'application/json') throw unsupportedMediaType(['application/json']);
   parseInput(consentBodySchema, parseJson(decodeUtf8(bytes)));
 
-  const profile = await followToCurrent(id.data);
+  const profile = await currentProfile(id.data);
   if (profile.erasingAt) throw notFound('No such prospect');
   const { consent, enrollmentsEnded } = await stopMarketing(profile.prospectId, 'api', now);
-  const identities = profile.userId
-    ? { userId: profile.userId }
-    : profile.email
-      ? { email: profile.email }
-      : undefined;
+  const identities = knownIdentities(profile);
   // On the timeline, once per consent withdrawn: the proof of the withdrawal, beside the consent's own form.
   if (consent && identities)
     await recordCapture(

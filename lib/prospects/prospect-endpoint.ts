@@ -7,9 +7,10 @@ import { type HttpResponse, json } from '../http/response.js';
 import { parseInput } from '../http/validate.js';
 import { presentOnboarding } from '../onboarding/onboarding-view.js';
 import { presentScore, type ScoreView } from '../scoring/score-record.js';
-import { getAlias, getProfile, type ProspectProfile, queryTimeline } from '../store/prospects.js';
+import { getAlias, type ProspectProfile, queryTimeline } from '../store/prospects.js';
 import { readProspectScores } from '../store/scores.js';
 import { getScoringState } from '../store/scoring-state.js';
+import { currentProfile } from './current-profile.js';
 import { emailHash } from './identity.js';
 import { prospectIdSchema, prospectLookupQuerySchema, timelineQuerySchema } from './prospect-schemas.js';
 import { loadIcpVersion } from './scoring-config.js';
@@ -32,7 +33,8 @@ export async function handleGetProspect(event: HttpRequest, now = new Date()): P
     prospectId = await getAlias({ kind: 'email', value: emailHash(lookup.email) });
     if (!prospectId) throw notFound('No prospect has that email address');
   }
-  const { resolvedId, profile } = await readThroughMerges(prospectId);
+  const profile = await currentProfile(prospectId);
+  const resolvedId = profile.prospectId;
 
   const startKey = paging.cursor ? decodeCursor(paging.cursor, `timeline:${resolvedId}`) : undefined;
   const page = await queryTimeline(resolvedId, { limit: paging.limit, ...(startKey ? { startKey } : {}) });
@@ -90,19 +92,4 @@ async function presentScores(prospectId: string, now: Date): Promise<ScoreView[]
     views.push(presentScore(score, await loadIcpVersion(icpId, score.version), now));
   }
   return views;
-}
-
-/**
- * Follows merge forwarding addresses without writing: a reader never finishes a merge (it has no write
- * permission); the next capture that touches the identity does.
- */
-async function readThroughMerges(prospectId: string, maxHops = 10) {
-  let resolvedId = prospectId;
-  for (let hop = 0; hop < maxHops; hop++) {
-    const profile = await getProfile(resolvedId);
-    if (!profile) break;
-    if (!profile.mergedInto) return { resolvedId, profile };
-    resolvedId = profile.mergedInto;
-  }
-  throw notFound('No such prospect');
 }
