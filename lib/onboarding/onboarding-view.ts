@@ -1,5 +1,5 @@
-import { listEnrollments } from '../store/enrollments.js';
-import { type ExpectationRecord, listExpectations } from '../store/expectations.js';
+import type { Enrollment } from '../store/enrollments.js';
+import type { ExpectationRecord } from '../store/expectations.js';
 import type { ProspectProfile } from '../store/prospects.js';
 
 /**
@@ -8,11 +8,11 @@ import type { ProspectProfile } from '../store/prospects.js';
  * given, when, by when they must be kept, and whether they were (`outcome`: open, met or broken, with
  * `outcomeAt` and, when met, `respondedAt`): what the experience report counts.
  */
-export async function presentOnboarding(profile: ProspectProfile) {
-  const [enrollments, outcomes] = await Promise.all([
-    listEnrollments(profile.prospectId),
-    listExpectations(profile.prospectId),
-  ]);
+export function presentOnboarding(
+  profile: ProspectProfile,
+  enrollments: Enrollment[],
+  outcomes: ExpectationRecord[],
+) {
   const outcomeOf = (sequenceId: string, id: string) =>
     presentOutcome(outcomes.find((item) => item.sequenceId === sequenceId && item.expectationId === id));
   return {

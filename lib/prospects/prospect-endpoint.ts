@@ -7,9 +7,10 @@ import { type HttpResponse, json } from '../http/response.js';
 import { parseInput } from '../http/validate.js';
 import { presentOnboarding } from '../onboarding/onboarding-view.js';
 import { presentScore, type ScoreView } from '../scoring/score-record.js';
+import { listEnrollments } from '../store/enrollments.js';
 import { getAlias, type ProspectProfile, queryTimeline } from '../store/prospects.js';
-import { readProspectScores } from '../store/scores.js';
-import { getScoringState } from '../store/scoring-state.js';
+import { readProspectScores, type StoredScore } from '../store/scores.js';
+import { getScoringState, type ScoringState } from '../store/scoring-state.js';
 import { currentProfile } from './current-profile.js';
 import { emailHash } from './identity.js';
 import { prospectIdSchema, prospectLookupQuerySchema, timelineQuerySchema } from './prospect-schemas.js';
@@ -37,12 +38,18 @@ export async function handleGetProspect(event: HttpRequest, now = new Date()): P
   const resolvedId = profile.prospectId;
 
   const startKey = paging.cursor ? decodeCursor(paging.cursor, `timeline:${resolvedId}`) : undefined;
-  const page = await queryTimeline(resolvedId, { limit: paging.limit, ...(startKey ? { startKey } : {}) });
+  // One read of the score items (and the expectations beside them) serves both sections; nothing waits for another.
+  const [page, stored, scoring, onboarding] = await Promise.all([
+    queryTimeline(resolvedId, { limit: paging.limit, ...(startKey ? { startKey } : {}) }),
+    readProspectScores(resolvedId),
+    getScoringState(),
+    listEnrollments(resolvedId),
+  ]);
   return json(200, {
     ...presentProfile(profile),
     ...(resolvedId !== prospectId ? { mergedFrom: prospectId } : {}),
-    scores: await presentScores(resolvedId, now),
-    onboarding: await presentOnboarding(profile),
+    scores: await presentScores(stored.scores, scoring, now),
+    onboarding: presentOnboarding(profile, onboarding, stored.expectations),
     timeline: {
       items: page.items.map(({ prospectId: _id, ...touchpoint }) => touchpoint),
       ...(page.lastKey ? { nextCursor: encodeCursor(page.lastKey, `timeline:${resolvedId}`) } : {}),
@@ -83,8 +90,7 @@ export function presentProfile(profile: ProspectProfile) {
 }
 
 /** Per ICP, the served version's score: grade, fit, engagement decayed to now, and why. */
-async function presentScores(prospectId: string, now: Date): Promise<ScoreView[]> {
-  const [{ scores }, state] = await Promise.all([readProspectScores(prospectId), getScoringState()]);
+async function presentScores(scores: StoredScore[], state: ScoringState, now: Date): Promise<ScoreView[]> {
   const views: ScoreView[] = [];
   for (const [icpId, versions] of Object.entries(state.icps)) {
     const score = scores.find((item) => item.icpId === icpId && item.version === versions.serving);

@@ -1,7 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
-  QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -161,22 +160,6 @@ export async function getExpectation(
     }),
   );
   return result.Item ? expectationFromItem(result.Item) : undefined;
-}
-
-/** Every expectation given to a prospect, by any sequence: one Query (at most 10 per sequence). */
-export async function listExpectations(prospectId: string, consistent = false): Promise<ExpectationRecord[]> {
-  const result = await documents.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: {
-        ':pk': keys.prospectPartition(prospectId),
-        ':prefix': keys.expectationPrefix,
-      },
-      ConsistentRead: consistent,
-    }),
-  );
-  return (result.Items ?? []).map(expectationFromItem);
 }
 
 export type DueExpectation = { prospectId: string; sequenceId: string; expectationId: string };
