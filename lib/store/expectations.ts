@@ -1,9 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  GetCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type ExpectationCount, expectationIncrements } from '../experience/increments.js';
 import { shardOf } from '../ranking/rank-key.js';
 import { ANY_ICP, counterUpdateItem, counterUpdates } from './aggregates.js';
