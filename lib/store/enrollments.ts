@@ -417,25 +417,9 @@ export async function releaseForRetry(
   retryAt: Date,
   now: Date,
 ): Promise<void> {
-  const dueAt = retryAt.toISOString();
   const items: TransactItem[] = [
     sendUpdateItem({ ...enrollment, updatedAt: now.toISOString() }, send),
-    {
-      Update: {
-        TableName: tableName,
-        Key: keys.enrollment(enrollment.prospectId, enrollment.sequenceId),
-        UpdateExpression: 'SET nextDueAt = :due, GSI1SK = :sk, updatedAt = :now',
-        ConditionExpression: '#status = :active AND stepIndex = :index',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':due': dueAt,
-          ':sk': dueKeys(enrollment.prospectId, enrollment.sequenceId, dueAt).GSI1SK,
-          ':now': now.toISOString(),
-          ':active': 'active',
-          ':index': enrollment.stepIndex,
-        },
-      },
-    },
+    { Update: moveDueTime(enrollment, retryAt, now) },
   ];
   try {
     await documents.send(new TransactWriteCommand({ TransactItems: items }));
@@ -447,26 +431,29 @@ export async function releaseForRetry(
   }
 }
 
+/** The update that moves an enrollment's next step to `dueAt`, in the due index too, if it is still at that step. */
+function moveDueTime(enrollment: Enrollment, dueAt: Date, now: Date) {
+  const due = dueAt.toISOString();
+  return {
+    TableName: tableName,
+    Key: keys.enrollment(enrollment.prospectId, enrollment.sequenceId),
+    UpdateExpression: 'SET nextDueAt = :due, GSI1SK = :sk, updatedAt = :now',
+    ConditionExpression: '#status = :active AND stepIndex = :index',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: {
+      ':due': due,
+      ':sk': dueKeys(enrollment.prospectId, enrollment.sequenceId, due).GSI1SK,
+      ':now': now.toISOString(),
+      ':active': 'active',
+      ':index': enrollment.stepIndex,
+    },
+  };
+}
+
 /** Moves the next step to a later time (outside the send window), if the enrollment is still there. */
 export async function rescheduleEnrollment(enrollment: Enrollment, dueAt: Date, now: Date): Promise<void> {
-  const due = dueAt.toISOString();
   try {
-    await documents.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: keys.enrollment(enrollment.prospectId, enrollment.sequenceId),
-        UpdateExpression: 'SET nextDueAt = :due, GSI1SK = :sk, updatedAt = :now',
-        ConditionExpression: '#status = :active AND stepIndex = :index',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':due': due,
-          ':sk': dueKeys(enrollment.prospectId, enrollment.sequenceId, due).GSI1SK,
-          ':now': now.toISOString(),
-          ':active': 'active',
-          ':index': enrollment.stepIndex,
-        },
-      }),
-    );
+    await documents.send(new UpdateCommand(moveDueTime(enrollment, dueAt, now)));
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
   }
