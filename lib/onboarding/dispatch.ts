@@ -29,6 +29,7 @@ import {
   type OutgoingMail,
 } from '../mail/index.js';
 import { loadSegments } from '../prospects/scoring-config.js';
+import { withRetries } from '../retry.js';
 import { segmentsOf } from '../scoring/fit.js';
 import {
   advanceEnrollment,
@@ -179,15 +180,16 @@ export async function dispatchOnboarding(now: Date, options: DispatchOptions): P
  * The write is conditional on it still being open, so a concurrent run or a late response decides it once.
  */
 async function breakIfDue(due: DueExpectation, now: Date): Promise<boolean> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const expectation = await getExpectation(due.prospectId, due.sequenceId, due.expectationId);
-    if (expectation?.status !== 'open' || Date.parse(expectation.deadline) >= now.getTime()) return false;
-    const outcome = await breakExpectation(expectation, now);
-    if (outcome !== 'conflict') return outcome === 'broken';
-    // A response or another run holds the item: whoever committed decided it; look again.
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * 2 ** attempt));
-  }
-  throw new Error('the expectation kept changing concurrently');
+  return withRetries(
+    async () => {
+      const expectation = await getExpectation(due.prospectId, due.sequenceId, due.expectationId);
+      if (expectation?.status !== 'open' || Date.parse(expectation.deadline) >= now.getTime()) return false;
+      const outcome = await breakExpectation(expectation, now);
+      // On a conflict a response or another run holds the item: whoever committed decided it; look again.
+      return outcome === 'conflict' ? undefined : outcome === 'broken';
+    },
+    { attempts: 3, baseMs: 50, failure: 'the expectation kept changing concurrently' },
+  );
 }
 
 async function dispatchOne(entry: DueEntry, now: Date, options: DispatchOptions): Promise<DispatchOutcome> {

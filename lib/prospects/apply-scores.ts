@@ -2,6 +2,7 @@ import type { Touchpoint } from '../capture/touchpoint.js';
 import { sha256Hex } from '../crypto.js';
 import { scoreIncrements } from '../experience/increments.js';
 import { expectationsKeptBy } from '../onboarding/expectations.js';
+import { withRetries } from '../retry.js';
 import {
   pendingTransition,
   rescoreNow,
@@ -16,9 +17,9 @@ import { commitScores, readProspectScores, type ScoreWrite, type StoredScore } f
 import { activeVersions, getScoringState } from '../store/scoring-state.js';
 import { loadIcpVersion, loadSegments } from './scoring-config.js';
 
-const MAX_ATTEMPTS = 8;
 /** A plan older than this is recomputed rather than committed: it must stay well inside RANKING_READ_LAG_MS. */
 const MAX_PLANNING_MS = 1000;
+const RETRIES = { failure: 'Scores kept changing concurrently' };
 
 /** Touchpoints that record what the system concluded, not what the person did: they never change a score. */
 const SYSTEM_TYPES = new Set(['qualified', 'unqualified']);
@@ -68,7 +69,7 @@ export async function applyTouchpointToScores(
     });
     if (outcome === 'conflict') return undefined;
     return outcome === 'committed' ? 'applied' : 'already-applied';
-  });
+  }, RETRIES);
 }
 
 /**
@@ -98,7 +99,7 @@ export async function recheckScores(prospectId: string, now: Date): Promise<'cha
     if (!plan.writes.length && !plan.removals.length) return 'unchanged' as const;
     const outcome = await commitScores({ ...plan, profile: context.profile, now });
     return outcome === 'conflict' ? undefined : ('changed' as const);
-  });
+  }, RETRIES);
 }
 
 async function loadContext(prospectId: string) {
@@ -194,18 +195,4 @@ function announcement(
     receivedAt: at,
     properties: { icpId, version },
   };
-}
-
-/** Runs `attempt` until it answers (undefined means a conflict: re-read and try again), with full jitter. */
-export async function withRetries<T>(
-  attempt: () => Promise<T | undefined>,
-  failure = 'Scores kept changing concurrently',
-): Promise<T> {
-  for (let tries = 0; tries < MAX_ATTEMPTS; tries++) {
-    const result = await attempt();
-    if (result !== undefined) return result;
-    // Full jitter: concurrent writers to one prospect spread out instead of colliding again.
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** tries * 20));
-  }
-  throw new Error(failure);
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { config } from '../config.js';
 import { log } from '../log.js';
+import { withRetries } from '../retry.js';
 import { scoreHistory } from '../scoring/score-record.js';
 import {
   appliedTouchpoints,
@@ -13,7 +14,6 @@ import {
 } from '../store/rescore-store.js';
 import { commitScores, readProspectScores } from '../store/scores.js';
 import { getScoringState, type IcpVersions, updateScoringState } from '../store/scoring-state.js';
-import { withRetries } from './apply-scores.js';
 import { loadIcpVersion, loadSegments } from './scoring-config.js';
 
 /** Parallel Scan segments of one rescore: that many workers can share it. */
@@ -131,38 +131,41 @@ async function workOnSegment(
  */
 export async function rescoreProspect(prospectId: string, icpId: string, version: number, now: Date) {
   const icp = await loadIcpVersion(icpId, version);
-  await withRetries(async () => {
-    const { profile, scores } = await readProspectScores(prospectId);
-    if (!profile || profile.mergedInto || profile.erasingAt) return true;
-    const existing = scores.find((score) => score.icpId === icpId && score.version === version);
-    const served = scores
-      .filter((score) => score.icpId === icpId && score.version !== version)
-      .sort((a, b) => b.version - a.version)[0];
-    const record = scoreHistory(
-      {
-        icp,
-        version,
-        prospectId,
-        known: Boolean(profile.known),
-        traits: profile,
-        segmentDefinitions: await loadSegments(),
+  await withRetries(
+    async () => {
+      const { profile, scores } = await readProspectScores(prospectId);
+      if (!profile || profile.mergedInto || profile.erasingAt) return true;
+      const existing = scores.find((score) => score.icpId === icpId && score.version === version);
+      const served = scores
+        .filter((score) => score.icpId === icpId && score.version !== version)
+        .sort((a, b) => b.version - a.version)[0];
+      const record = scoreHistory(
+        {
+          icp,
+          version,
+          prospectId,
+          known: Boolean(profile.known),
+          traits: profile,
+          segmentDefinitions: await loadSegments(),
+          now,
+        },
+        await appliedTouchpoints(prospectId),
+        {
+          ...(existing ? { rev: existing.rev, ...(existing.rank ? { rank: existing.rank } : {}) } : {}),
+          qualified: served?.qualified ?? false,
+          announced: served?.announced ?? false,
+          ...(served?.qualifiedAt ? { qualifiedAt: served.qualifiedAt } : {}),
+        },
+      );
+      const outcome = await commitScores({
+        profile,
+        writes: [{ record, previous: existing }],
+        removals: [],
+        announcements: [],
         now,
-      },
-      await appliedTouchpoints(prospectId),
-      {
-        ...(existing ? { rev: existing.rev, ...(existing.rank ? { rank: existing.rank } : {}) } : {}),
-        qualified: served?.qualified ?? false,
-        announced: served?.announced ?? false,
-        ...(served?.qualifiedAt ? { qualifiedAt: served.qualifiedAt } : {}),
-      },
-    );
-    const outcome = await commitScores({
-      profile,
-      writes: [{ record, previous: existing }],
-      removals: [],
-      announcements: [],
-      now,
-    });
-    return outcome === 'conflict' ? undefined : true;
-  }, 'A prospect kept changing while it was rescored');
+      });
+      return outcome === 'conflict' ? undefined : true;
+    },
+    { failure: 'A prospect kept changing while it was rescored' },
+  );
 }
