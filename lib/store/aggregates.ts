@@ -1,7 +1,7 @@
-import { QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { CounterIncrement, Dimension } from '../experience/increments.js';
 import type { CounterItem } from '../experience/metrics.js';
-import { documents, tableName } from './client.js';
+import { documents, queryAll, tableName } from './client.js';
 import { keys, type TableKey } from './keys.js';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -36,18 +36,19 @@ export function counterUpdates(icpId: string, increments: readonly CounterIncrem
  * so no read is needed, and the caller's transaction makes the addition happen exactly once with its cause.
  */
 export function counterUpdateItem(update: CounterUpdate): TransactItem {
+  return { Update: addToCounters(update) };
+}
+
+/** The UpdateItem input that adds `add` to the counters of one item, creating what is missing. */
+export function addToCounters(update: CounterUpdate) {
   const entries = Object.entries(update.add);
   return {
-    Update: {
-      TableName: tableName,
-      Key: update.key,
-      UpdateExpression: `ADD ${entries.map((_, index) => `#c${index} :c${index}`).join(', ')}`,
-      // Names go through placeholders: histogram buckets contain a dot, which would otherwise be a path.
-      ExpressionAttributeNames: Object.fromEntries(entries.map(([name], index) => [`#c${index}`, name])),
-      ExpressionAttributeValues: Object.fromEntries(
-        entries.map(([, amount], index) => [`:c${index}`, amount]),
-      ),
-    },
+    TableName: tableName,
+    Key: update.key,
+    UpdateExpression: `ADD ${entries.map((_, index) => `#c${index} :c${index}`).join(', ')}`,
+    // Names go through placeholders: histogram buckets contain a dot, which would otherwise be a path.
+    ExpressionAttributeNames: Object.fromEntries(entries.map(([name], index) => [`#c${index}`, name])),
+    ExpressionAttributeValues: Object.fromEntries(entries.map(([, amount], index) => [`:c${index}`, amount])),
   };
 }
 
@@ -81,22 +82,10 @@ export async function readFormFailureDays(formId: string, from: string, to: stri
 
 async function queryDays(partition: string, from: string, to: string): Promise<CounterItem[]> {
   const range = keys.dayRange(from, to);
-  const items: CounterItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const result = await documents.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': partition, ':from': range.from, ':to': range.to },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of result.Items ?? []) {
-      const { PK: _pk, SK: _sk, ...counters } = item;
-      items.push(counters as CounterItem);
-    }
-    startKey = result.LastEvaluatedKey;
-  } while (startKey);
-  return items;
+  const items = await queryAll({
+    TableName: tableName,
+    KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+    ExpressionAttributeValues: { ':pk': partition, ':from': range.from, ':to': range.to },
+  });
+  return items.map(({ PK: _pk, SK: _sk, ...counters }) => counters as CounterItem);
 }

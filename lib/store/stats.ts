@@ -1,4 +1,5 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { addToCounters } from './aggregates.js';
 import { documents, tableName } from './client.js';
 import { keys } from './keys.js';
 
@@ -9,19 +10,9 @@ export async function incrementDailyCounters(
   day: Date,
   counters: Record<string, number>,
 ) {
-  const entries = Object.entries(counters);
-  if (!entries.length) return;
-  await documents.send(
-    new UpdateCommand({
-      TableName: tableName,
-      Key: keys.dailyCounter(name, scope, day.toISOString().slice(0, 10)),
-      UpdateExpression: `ADD ${entries.map((_, index) => `#c${index} :c${index}`).join(', ')}`,
-      ExpressionAttributeNames: Object.fromEntries(
-        entries.map(([counter], index) => [`#c${index}`, counter]),
-      ),
-      ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], index) => [`:c${index}`, value])),
-    }),
-  );
+  if (!Object.keys(counters).length) return;
+  const key = keys.dailyCounter(name, scope, day.toISOString().slice(0, 10));
+  await documents.send(new UpdateCommand(addToCounters({ key, add: counters })));
 }
 
 export async function getDailyCounters(
