@@ -11,7 +11,7 @@ import {
 import type { ConsentRecord, Touchpoint } from '../capture/touchpoint.js';
 import { TRAIT_NAMES, type Traits } from '../capture/traits.js';
 import { config } from '../config.js';
-import { documents, tableName } from './client.js';
+import { documents, queryPages, tableName } from './client.js';
 import { type IdentityKind, keys, type TableKey } from './keys.js';
 
 export type IdentityRef = { kind: IdentityKind; value: string };
@@ -360,36 +360,26 @@ export async function markMerged(loserId: string, winnerId: string, now: Date): 
 /** Moves every touchpoint of `fromId` into `toId`'s partition under the same sort key (idempotent). */
 export async function moveTouchpoints(fromId: string, toId: string): Promise<number> {
   let moved = 0;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const result = await documents.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-        ExpressionAttributeValues: {
-          ':pk': keys.prospectPartition(fromId),
-          ':prefix': keys.touchpointPrefix,
+  const pages = queryPages({
+    TableName: tableName,
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+    ExpressionAttributeValues: { ':pk': keys.prospectPartition(fromId), ':prefix': keys.touchpointPrefix },
+    ConsistentRead: true,
+    Limit: 25,
+  });
+  for await (const items of pages) {
+    if (!items.length) continue;
+    await batchWrite(
+      items.map(({ scoredAt: _scoredAt, ...item }) => ({
+        // Without the loser's scored mark: the winner's scores take the touchpoint in when its copy lands.
+        PutRequest: {
+          Item: { ...item, PK: keys.prospectPartition(toId), prospectId: toId, mergedFrom: fromId },
         },
-        ConsistentRead: true,
-        Limit: 25,
-        ExclusiveStartKey: startKey,
-      }),
+      })),
     );
-    const items = result.Items ?? [];
-    if (items.length) {
-      await batchWrite(
-        items.map(({ scoredAt: _scoredAt, ...item }) => ({
-          // Without the loser's scored mark: the winner's scores take the touchpoint in when its copy lands.
-          PutRequest: {
-            Item: { ...item, PK: keys.prospectPartition(toId), prospectId: toId, mergedFrom: fromId },
-          },
-        })),
-      );
-      await batchWrite(items.map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } })));
-      moved += items.length;
-    }
-    startKey = result.LastEvaluatedKey;
-  } while (startKey);
+    await batchWrite(items.map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } })));
+    moved += items.length;
+  }
   return moved;
 }
 
