@@ -1,6 +1,7 @@
 import { deserialiseSum, serialiseSum, valueAt } from '../scoring/decay.js';
 import type { Grade } from '../scoring/icp.js';
-import type { RankPosition, ScoreRecord } from '../scoring/score-record.js';
+import { signed } from '../scoring/score.js';
+import { type RankPosition, round, type ScoreRecord } from '../scoring/score-record.js';
 import type { ProspectProfile } from '../store/prospects.js';
 import { engagementKey } from './rank-key.js';
 
@@ -125,14 +126,10 @@ export function presentRankEntry(entry: RankEntry, halfLifeDays: number, nowMs: 
     title: entry.title ?? null,
     grade: entry.grade,
     fit: entry.fit,
-    engagement: Math.round(engagement * 100) / 100,
+    engagement: round(engagement),
     qualified: entry.qualified,
     lastTouchpointAt: entry.lastTouchpointAt,
     segments: entry.segments,
     topReasons: reasons,
   };
-}
-
-function signed(points: number): string {
-  return points >= 0 ? `+${points}` : `${points}`;
 }

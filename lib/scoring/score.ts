@@ -208,7 +208,8 @@ export function duration(ms: number): string {
   return `${Math.floor(hours / 24)} days`;
 }
 
-function signed(points: number): string {
+/** Points as the explanations write them: `+24`, `-30`. */
+export function signed(points: number): string {
   return points >= 0 ? `+${points}` : `${points}`;
 }
 
