@@ -3,7 +3,6 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handler as convertProspect } from '../../functions/convert-prospect.js';
 import { handler as experienceReport } from '../../functions/experience-report.js';
-import { handler as logActivity } from '../../functions/log-activity.js';
 import { handler as manageConfig } from '../../functions/manage-config.js';
 import { handleFormRequest } from '../../lib/capture/form-endpoint.js';
 import { expectationIncrements } from '../../lib/experience/increments.js';
@@ -13,10 +12,17 @@ import { httpHandler } from '../../lib/http/handler.js';
 import { ANY_ICP, addCounters, counterUpdates } from '../../lib/store/aggregates.js';
 import { documents, tableName } from '../../lib/store/client.js';
 import { invoke, jsonRequest } from '../support/http.js';
-import { deliver, drainIntoScores, readProspect, readToken, useScoringTable } from '../support/scoring.js';
+import {
+  deliver,
+  drainIntoScores,
+  logSalesActivity,
+  readProspect,
+  readToken,
+  useScoringTable,
+  writeToken,
+} from '../support/scoring.js';
 import type { streamReader } from '../support/stream.js';
 
-const writeToken = signLocalToken(['prospects:write']);
 const adminToken = signLocalToken(['admin']);
 
 // Everything happens within the last two hours, so decay (14-day half-life) costs under 0.5 % of any score and
@@ -45,19 +51,6 @@ async function submit(formId: string, fields: Record<string, unknown>, when: Dat
   const response = await postForm(formId, fields, when);
   expect(response.statusCode, response.body).toBe(202);
   return response.json().prospectId;
-}
-
-async function salesActivity(prospectId: string, type: string, when: Date) {
-  const response = await invoke(logActivity, {
-    ...jsonRequest(
-      'POST',
-      `/v1/prospects/${prospectId}/touchpoints`,
-      { type, occurredAt: when.toISOString() },
-      { authorization: `Bearer ${writeToken}` },
-    ),
-    pathParameters: { id: prospectId },
-  });
-  expect(response.statusCode, response.body).toBe(202);
 }
 
 async function convert(email: string, when: Date) {
@@ -150,10 +143,10 @@ beforeAll(async () => {
   );
   // First responses: p1 after 600 s (a call, +15: 55 points, qualifies), p2 after 1,800 s (an email reply, no
   // points), p4 after 5,400 s (a call: qualifies); p3 gets none. A note before p2's reply answers nobody.
-  await salesActivity(ids.p1, 'call', at(600));
-  await salesActivity(ids.p2, 'note', at(60 + 100));
-  await salesActivity(ids.p2, 'email-reply', at(60 + 1800));
-  await salesActivity(ids.p4, 'call', at(180 + 5400));
+  await logSalesActivity(ids.p1, 'call', at(600));
+  await logSalesActivity(ids.p2, 'note', at(60 + 100));
+  await logSalesActivity(ids.p2, 'email-reply', at(60 + 1800));
+  await logSalesActivity(ids.p4, 'call', at(180 + 5400));
   // Survey answers, through the survey form.
   await submit('nps-survey', { email: 'p3@gmail.com', score: '8', satisfaction: '5' }, at(1000)); // prospect
   await submit('nps-survey', { email: 'p4@mid-a.example', score: '10', satisfaction: '4' }, at(6000)); // prospect

@@ -3,13 +3,17 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as experienceReport } from '../../functions/experience-report.js';
 import type { GroupReport } from '../../lib/experience/report-endpoint.js';
-import { signLocalToken } from '../../lib/http/auth.js';
-import { httpHandler } from '../../lib/http/handler.js';
 import { outboxProvider } from '../../lib/mail/outbox-provider.js';
-import { handleLogActivity } from '../../lib/prospects/activity-endpoint.js';
-import { invoke, jsonRequest } from '../support/http.js';
+import { invoke } from '../support/http.js';
 import { convert, customer, dispatchAt, enrollmentOf } from '../support/onboarding.js';
-import { deliver, drainIntoScores, readProspect, readToken, useScoringTable } from '../support/scoring.js';
+import {
+  deliver,
+  drainIntoScores,
+  logSalesActivity,
+  readProspect,
+  readToken,
+  useScoringTable,
+} from '../support/scoring.js';
 import type { streamReader } from '../support/stream.js';
 
 const outboxDir = vi.hoisted(() => {
@@ -21,26 +25,10 @@ const outboxDir = vi.hoisted(() => {
 
 const SEQUENCE = 'saas-midmarket-onboarding';
 const HOUR = 3_600_000;
-const writeToken = signLocalToken(['prospects:write']);
 const provider = outboxProvider({ dir: outboxDir });
 
 let stream: ReturnType<typeof streamReader>;
 const records: DynamoDBRecord[] = [];
-
-/** A sales activity logged as the rep's CRM would, received at `when` (which may lie ahead of the clock). */
-async function salesActivity(prospectId: string, type: string, when: Date) {
-  const handler = httpHandler((event) => handleLogActivity(event, when));
-  const response = await invoke(handler, {
-    ...jsonRequest(
-      'POST',
-      `/v1/prospects/${prospectId}/touchpoints`,
-      { type, occurredAt: when.toISOString() },
-      { authorization: `Bearer ${writeToken}` },
-    ),
-    pathParameters: { id: prospectId },
-  });
-  expect(response.statusCode, response.body).toBe(202);
-}
 
 /** A customer converted and sent the welcome email, which gives `first-response`. */
 async function welcomedCustomer() {
@@ -90,14 +78,14 @@ beforeAll(async () => {
 describe('expectations a sequence gives: met or broken, once', () => {
   it('counts a promise kept when a sales call comes before the deadline', async () => {
     // A call before the promise was given answers something else; a note is internal, so it answers nobody.
-    await salesActivity(kept.prospectId, 'call', new Date(kept.welcomeAt.getTime() - HOUR));
-    await salesActivity(kept.prospectId, 'note', new Date(kept.welcomeAt.getTime() + HOUR));
+    await logSalesActivity(kept.prospectId, 'call', new Date(kept.welcomeAt.getTime() - HOUR));
+    await logSalesActivity(kept.prospectId, 'note', new Date(kept.welcomeAt.getTime() + HOUR));
     records.push(...(await drainIntoScores(stream)));
     expect((await enrollmentOf(kept.prospectId)).expectations[0]).toMatchObject({ outcome: 'open' });
 
     const callAt = new Date(kept.welcomeAt.getTime() + 2 * HOUR);
     expect(callAt.getTime()).toBeLessThan(kept.deadline.getTime());
-    await salesActivity(kept.prospectId, 'call', callAt);
+    await logSalesActivity(kept.prospectId, 'call', callAt);
     records.push(...(await drainIntoScores(stream)));
     expect((await enrollmentOf(kept.prospectId)).expectations[0]).toMatchObject({
       id: 'first-response',
@@ -153,7 +141,7 @@ describe('expectations a sequence gives: met or broken, once', () => {
     const runs = await Promise.all([dispatchAt(later, provider), dispatchAt(later, provider)]);
     expect(runs.map((run) => run.expectationsBroken)).toEqual([0, 0]);
     // A late call, after the promise was broken, does not turn it into a kept one.
-    await salesActivity(ignored.prospectId, 'call', new Date(ignored.deadline.getTime() + HOUR));
+    await logSalesActivity(ignored.prospectId, 'call', new Date(ignored.deadline.getTime() + HOUR));
     await drainIntoScores(stream);
 
     expect(await bySequence(from, to)).toEqual(before);

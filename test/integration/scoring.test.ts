@@ -13,6 +13,7 @@ import { readProspectScores } from '../../lib/store/scores.js';
 import { lambdaContext } from '../../scripts/local/api-gateway.js';
 import { scheduledEvent } from '../../scripts/local/scheduler.js';
 import {
+  ctoFields,
   deliver,
   drainIntoScores,
   readProspect,
@@ -29,15 +30,6 @@ beforeAll(async () => {
 });
 
 const DAY = 86_400_000;
-const cto = (tag: string) => ({
-  email: `cto-${tag}@acme.example`,
-  first_name: 'Cora',
-  job_title: 'CTO',
-  company: 'Acme',
-  company_size: '250',
-  industry: 'Software',
-  country: 'DE',
-});
 
 const pricingViews = (userId: string, count: number, at = new Date()) =>
   Array.from({ length: count }, (_, index) => ({
@@ -55,7 +47,7 @@ async function scoreOf(prospectId: string) {
 
 describe('scoreTouchpoints', () => {
   it('grades fit, adds engagement and explains both in plain words, within one stream delivery', async () => {
-    const prospectId = await submitForm(cto(randomUUID()));
+    const prospectId = await submitForm(ctoFields(randomUUID()));
     await drainIntoScores(stream);
     const score = await scoreOf(prospectId);
     expect(score).toMatchObject({ grade: 'A', fit: 85, qualified: false });
@@ -68,7 +60,7 @@ describe('scoreTouchpoints', () => {
 
   it('qualifies once when engagement crosses qualifyAt, and records it as a touchpoint', async () => {
     const tag = randomUUID();
-    const prospectId = await submitForm(cto(tag));
+    const prospectId = await submitForm(ctoFields(tag));
     await sendEvents([{ type: 'identify', userId: tag, traits: { email: `cto-${tag}@acme.example` } }]);
     await sendEvents(pricingViews(tag, 5));
     await drainIntoScores(stream);
@@ -85,7 +77,7 @@ describe('scoreTouchpoints', () => {
 
   it('changes nothing when the same records are delivered again, whole or in part', async () => {
     const tag = randomUUID();
-    const prospectId = await submitForm(cto(tag));
+    const prospectId = await submitForm(ctoFields(tag));
     await sendEvents([{ type: 'identify', userId: tag, traits: { email: `cto-${tag}@acme.example` } }]);
     await sendEvents(pricingViews(tag, 2));
     const records = await drainIntoScores(stream);
@@ -97,7 +89,7 @@ describe('scoreTouchpoints', () => {
   });
 
   it('ignores REMOVE records and items that are not touchpoints', async () => {
-    const prospectId = await submitForm(cto(randomUUID()));
+    const prospectId = await submitForm(ctoFields(randomUUID()));
     const records = await drainIntoScores(stream);
     const before = await scoreOf(prospectId);
     const insert = records.find((record) => record.dynamodb?.NewImage?.entity?.S === 'touchpoint')!;
@@ -112,7 +104,7 @@ describe('scoreTouchpoints', () => {
 
   it('drops a qualification once engagement decays below dropAt, on the scheduled re-check', async () => {
     const tag = randomUUID();
-    const prospectId = await submitForm(cto(tag));
+    const prospectId = await submitForm(ctoFields(tag));
     await sendEvents([{ type: 'identify', userId: tag, traits: { email: `cto-${tag}@acme.example` } }]);
     await sendEvents(pricingViews(tag, 3));
     await drainIntoScores(stream);
@@ -148,14 +140,14 @@ describe('scoreTouchpoints', () => {
       })),
     );
     await drainIntoScores(stream);
-    const prospectId = await submitForm({ ...cto(anonymousId), anonymousId });
+    const prospectId = await submitForm({ ...ctoFields(anonymousId), anonymousId });
     await drainIntoScores(stream);
     const score = await scoreOf(prospectId);
     expect(score.engagement).toBeCloseTo(40 + 2 * 8, 1);
   });
 
   it('keeps closed ranking entries only as long as a walk may need them, and at most 20', async () => {
-    const prospectId = await submitForm(cto(randomUUID()));
+    const prospectId = await submitForm(ctoFields(randomUUID()));
     await drainIntoScores(stream);
     const entries = async () =>
       (
@@ -210,7 +202,7 @@ describe('scoreTouchpoints', () => {
 
   it('leaves a prospect being erased alone: its records succeed and write nothing', async () => {
     const tag = randomUUID();
-    const prospectId = await submitForm(cto(tag));
+    const prospectId = await submitForm(ctoFields(tag));
     await sendEvents(
       pricingViews(tag, 1).map((event) => ({ ...event, userId: undefined, anonymousId: tag })),
     );

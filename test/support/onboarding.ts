@@ -4,7 +4,7 @@ import type { MailProvider } from '../../lib/mail/index.js';
 import { type DispatchResult, dispatchOnboarding } from '../../lib/onboarding/dispatch.js';
 import { signWebhook } from '../../lib/onboarding/webhook-signature.js';
 import { invoke } from './http.js';
-import { readProspect, submitForm } from './scoring.js';
+import { ctoFields, readProspect, submitForm } from './scoring.js';
 
 /** The first secret of WEBHOOK_SECRETS as the onboarding test files set it (before lib/config.ts loads). */
 export const WEBHOOK_SECRET = 'webhook-secret-current-0123456789';
@@ -13,13 +13,7 @@ export const RETIRED_WEBHOOK_SECRET = 'webhook-secret-retired-0123456789';
 /** A mid-market CTO (grade A on saas-midmarket) who ticked the marketing consent box on the demo form. */
 export async function customer(tag: string, extra: Record<string, unknown> = {}) {
   return submitForm({
-    email: `cto-${tag}@acme.example`,
-    first_name: 'Cora',
-    job_title: 'CTO',
-    company: 'Acme',
-    company_size: '250',
-    industry: 'Software',
-    country: 'DE',
+    ...ctoFields(tag),
     consent: 'yes',
     ...extra,
   });

@@ -5,6 +5,8 @@ import { handler as getProspect } from '../../functions/get-prospect.js';
 import { handler as listProspects } from '../../functions/list-prospects.js';
 import { handler as scoreTouchpoints } from '../../functions/score-touchpoints.js';
 import { signLocalToken } from '../../lib/http/auth.js';
+import { httpHandler } from '../../lib/http/handler.js';
+import { handleLogActivity } from '../../lib/prospects/activity-endpoint.js';
 import { runRescores } from '../../lib/prospects/rescore.js';
 import { lambdaContext } from '../../scripts/local/api-gateway.js';
 import { basicAuth, invoke, jsonRequest } from './http.js';
@@ -12,6 +14,18 @@ import { streamReader } from './stream.js';
 import { useTestTable } from './table.js';
 
 export const readToken = signLocalToken(['prospects:read']);
+export const writeToken = signLocalToken(['prospects:write']);
+
+/** The demo form's fields for a mid-market CTO: grade A on the example ICP saas-midmarket. */
+export const ctoFields = (tag: string) => ({
+  email: `cto-${tag}@acme.example`,
+  first_name: 'Cora',
+  job_title: 'CTO',
+  company: 'Acme',
+  company_size: '250',
+  industry: 'Software',
+  country: 'DE',
+});
 
 /**
  * A test table with the example config, every ICP served (its first rescore run), and a reader of the table's
@@ -77,4 +91,19 @@ export async function listRanked(query: string, headers: Record<string, string> 
     url: `/v1/prospects?${query}`,
     headers: { authorization: `Bearer ${readToken}`, ...headers },
   });
+}
+
+/** A sales activity logged as the rep's CRM would, received at `when` (which may lie ahead of the clock). */
+export async function logSalesActivity(prospectId: string, type: string, when: Date) {
+  const handler = httpHandler((event) => handleLogActivity(event, when));
+  const response = await invoke(handler, {
+    ...jsonRequest(
+      'POST',
+      `/v1/prospects/${prospectId}/touchpoints`,
+      { type, occurredAt: when.toISOString() },
+      { authorization: `Bearer ${writeToken}` },
+    ),
+    pathParameters: { id: prospectId },
+  });
+  if (response.statusCode !== 202) throw new Error(`activity: ${response.statusCode} ${response.body}`);
 }
