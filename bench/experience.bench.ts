@@ -6,14 +6,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import icpDocument from '../config/example/icps/saas-midmarket.json' with { type: 'json' };
-import type { Touchpoint } from '../lib/capture/touchpoint.js';
-import type { Traits } from '../lib/capture/traits.js';
+import { handleExperienceReport } from '../lib/edge/experience/report-endpoint.js';
+import { signLocalToken } from '../lib/edge/http/auth.js';
 import { scoreIncrements } from '../lib/experience/increments.js';
-import { handleExperienceReport } from '../lib/experience/report-endpoint.js';
-import { signLocalToken } from '../lib/http/auth.js';
-import { loadSegments } from '../lib/prospects/scoring-config.js';
-import { icpSchema } from '../lib/scoring/icp.js';
+import { icpSchema } from '../lib/model/icp.js';
+import type { Touchpoint } from '../lib/model/touchpoint.js';
+import type { Traits } from '../lib/model/traits.js';
 import { type ScoreRecord, scoreTouchpoint } from '../lib/scoring/score-record.js';
+import { loadSegments } from '../lib/scoring/scoring-config.js';
 import { counterUpdates } from '../lib/store/aggregates.js';
 import { documents, dynamo, tableName } from '../lib/store/client.js';
 import { incrementDailyCounters } from '../lib/store/stats.js';

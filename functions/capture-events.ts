@@ -1,5 +1,5 @@
-import { handleSegmentCall, type SegmentCall } from '../lib/capture/events-endpoint.js';
-import { httpHandler } from '../lib/http/handler.js';
+import { handleSegmentCall, type SegmentCall } from '../lib/edge/capture/events-endpoint.js';
+import { httpHandler } from '../lib/edge/http/handler.js';
 
 const CALLS = new Set<SegmentCall>(['batch', 'track', 'identify', 'page']);
 

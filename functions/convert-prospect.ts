@@ -1,4 +1,4 @@
-import { httpHandler } from '../lib/http/handler.js';
-import { handleConversion } from '../lib/onboarding/conversion-endpoint.js';
+import { httpHandler } from '../lib/edge/http/handler.js';
+import { handleConversion } from '../lib/edge/onboarding/conversion-endpoint.js';
 
 export const handler = httpHandler((event) => handleConversion(event));

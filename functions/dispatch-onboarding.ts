@@ -1,9 +1,9 @@
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { config } from '../lib/config.js';
+import { scheduledTime } from '../lib/edge/events/scheduled-event.js';
 import { mailProviderFromConfig } from '../lib/mail/index.js';
 import { dispatchOnboarding } from '../lib/onboarding/dispatch.js';
-import { scheduledTime } from '../lib/scheduled-event.js';
+import { config } from '../lib/util/config.js';
 
 // Started once per container: the SES client and SMTP transport are reused across runs.
 const provider = mailProviderFromConfig(config);

@@ -1,4 +1,4 @@
-import { httpHandler } from '../lib/http/handler.js';
-import { handleEraseProspect } from '../lib/prospects/erase-endpoint.js';
+import { httpHandler } from '../lib/edge/http/handler.js';
+import { handleEraseProspect } from '../lib/edge/prospects/erase-endpoint.js';
 
 export const handler = httpHandler((event) => handleEraseProspect(event));

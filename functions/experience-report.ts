@@ -1,4 +1,4 @@
-import { handleExperienceReport } from '../lib/experience/report-endpoint.js';
-import { httpHandler } from '../lib/http/handler.js';
+import { handleExperienceReport } from '../lib/edge/experience/report-endpoint.js';
+import { httpHandler } from '../lib/edge/http/handler.js';
 
 export const handler = httpHandler((event) => handleExperienceReport(event));

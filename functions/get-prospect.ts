@@ -1,4 +1,4 @@
-import { httpHandler } from '../lib/http/handler.js';
-import { handleGetProspect } from '../lib/prospects/prospect-endpoint.js';
+import { httpHandler } from '../lib/edge/http/handler.js';
+import { handleGetProspect } from '../lib/edge/prospects/prospect-endpoint.js';
 
 export const handler = httpHandler((event) => handleGetProspect(event));

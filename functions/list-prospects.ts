@@ -1,4 +1,4 @@
-import { httpHandler } from '../lib/http/handler.js';
-import { handleListProspects } from '../lib/prospects/list-endpoint.js';
+import { httpHandler } from '../lib/edge/http/handler.js';
+import { handleListProspects } from '../lib/edge/prospects/list-endpoint.js';
 
 export const handler = httpHandler((event) => handleListProspects(event));

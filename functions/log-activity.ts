@@ -1,4 +1,4 @@
-import { httpHandler } from '../lib/http/handler.js';
-import { handleLogActivity } from '../lib/prospects/activity-endpoint.js';
+import { httpHandler } from '../lib/edge/http/handler.js';
+import { handleLogActivity } from '../lib/edge/prospects/activity-endpoint.js';
 
 export const handler = httpHandler((event) => handleLogActivity(event));

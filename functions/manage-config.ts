@@ -1,4 +1,4 @@
-import { handleConfigRequest } from '../lib/admin/config-endpoint.js';
-import { httpHandler } from '../lib/http/handler.js';
+import { handleConfigRequest } from '../lib/edge/config/config-endpoint.js';
+import { httpHandler } from '../lib/edge/http/handler.js';
 
 export const handler = httpHandler((event) => handleConfigRequest(event));

@@ -1,4 +1,4 @@
-import { httpHandler } from '../lib/http/handler.js';
-import { handleConsent } from '../lib/prospects/consent-endpoint.js';
+import { httpHandler } from '../lib/edge/http/handler.js';
+import { handleConsent } from '../lib/edge/prospects/consent-endpoint.js';
 
 export const handler = httpHandler((event) => handleConsent(event));

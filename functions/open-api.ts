@@ -1,7 +1,7 @@
-import { buildOpenApiDocument } from '../lib/api/openapi.js';
-import { config } from '../lib/config.js';
-import { httpHandler } from '../lib/http/handler.js';
-import { json } from '../lib/http/response.js';
+import { httpHandler } from '../lib/edge/http/handler.js';
+import { json } from '../lib/edge/http/response.js';
+import { buildOpenApiDocument } from '../lib/edge/openapi/openapi.js';
+import { config } from '../lib/util/config.js';
 
 const document = buildOpenApiDocument(config.PUBLIC_BASE_URL);
 

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { recheckDueScores } from '../lib/prospects/recheck-sweep.js';
-import { scheduledTime } from '../lib/scheduled-event.js';
+import { scheduledTime } from '../lib/edge/events/scheduled-event.js';
+import { recheckDueScores } from '../lib/pipeline/recheck-sweep.js';
 
 const SAFETY_MS = 5_000;
 

@@ -1,4 +1,4 @@
-import { httpHandler } from '../lib/http/handler.js';
-import { handleUnsubscribe } from '../lib/onboarding/unsubscribe-endpoint.js';
+import { httpHandler } from '../lib/edge/http/handler.js';
+import { handleUnsubscribe } from '../lib/edge/onboarding/unsubscribe-endpoint.js';
 
 export const handler = httpHandler((event) => handleUnsubscribe(event));

@@ -57,7 +57,7 @@ async function main() {
   const { dynamo } = await import('../lib/store/client.js');
   const { ensureTable } = await import('./local/table.js');
   const { applyConfigDirectory, finishRescores } = await import('./local/apply-config.js');
-  const { signLocalToken } = await import('../lib/http/auth.js');
+  const { signLocalToken } = await import('../lib/edge/http/auth.js');
   const { streamArn } = await ensureTable(dynamo, process.env.TABLE_NAME!);
   const applied = await applyConfigDirectory(process.env.CONFIG_DIR ?? join(projectRoot, 'config/example'));
   await finishRescores();

@@ -1,5 +1,5 @@
 /** `npm run token -- prospects:read [more scopes]`: prints a bearer token the local stack accepts. */
-import { SCOPES, signLocalToken } from '../lib/http/auth.js';
+import { SCOPES, signLocalToken } from '../lib/edge/http/auth.js';
 
 const scopes = process.argv.slice(2);
 const unknown = scopes.filter((scope) => !(SCOPES as readonly string[]).includes(scope));

@@ -1,23 +1,9 @@
 import * as z from 'zod';
-import { TRAIT_NAMES, type TraitName } from './traits.js';
+import { configIdSchema, originPatternSchema } from '../model/config-ids.js';
+import { TRAIT_NAMES, type TraitName } from '../model/traits.js';
 
 /** Forms are small; anything larger is a mistake or an attack, refused before parsing. */
 export const MAX_FORM_BYTES = 64 * 1024;
-
-export const configIdSchema = z
-  .string()
-  .regex(
-    /^[a-z0-9][a-z0-9-]{0,62}$/,
-    'must be lower-case letters, digits and hyphens, at most 63 characters',
-  );
-
-/** `http://localhost:*` allows any port; otherwise an exact origin such as `https://www.example.com`. */
-export const originPatternSchema = z
-  .string()
-  .regex(
-    /^https?:\/\/[a-z0-9.-]+(:(\d{1,5}|\*))?$/i,
-    'must be an origin such as https://www.example.com or http://localhost:*',
-  );
 
 const fieldNameSchema = z.string().min(1).max(128);
 

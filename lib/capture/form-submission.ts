@@ -1,12 +1,12 @@
 import * as z from 'zod';
-import { sha256Hex } from '../crypto.js';
-import type { FieldError } from '../http/errors.js';
-import { cleanLine } from '../text.js';
+import type { FieldError } from '../model/errors.js';
+import type { Capture, ConsentRecord } from '../model/touchpoint.js';
+import { cleanTraits, type TraitName } from '../model/traits.js';
+import { sha256Hex } from '../util/crypto.js';
+import { cleanLine } from '../util/text.js';
 import type { FormConfig } from './form-config.js';
 import { originAllowed } from './form-config.js';
 import { boundProperties } from './properties.js';
-import type { Capture, ConsentRecord } from './touchpoint.js';
-import { cleanTraits, type TraitName } from './traits.js';
 
 /** Hidden fields with a meaning of their own; never stored as properties. */
 export const RESERVED_FIELDS = {

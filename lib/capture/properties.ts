@@ -1,4 +1,4 @@
-import { isUnsafeKey } from '../text.js';
+import { isUnsafeKey } from '../util/text.js';
 
 export const MAX_PROPERTIES_BYTES = 16 * 1024;
 const MAX_KEY_LENGTH = 128;

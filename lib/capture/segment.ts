@@ -1,11 +1,11 @@
 import * as z from 'zod';
-import { sha256Hex } from '../crypto.js';
-import type { FieldError } from '../http/errors.js';
-import { fieldErrors } from '../http/validate.js';
-import { cleanLine } from '../text.js';
+import type { FieldError } from '../model/errors.js';
+import { fieldErrorsOf } from '../model/errors.js';
+import type { Capture, TouchpointType } from '../model/touchpoint.js';
+import { cleanTraits, type TraitName } from '../model/traits.js';
+import { sha256Hex } from '../util/crypto.js';
+import { cleanLine } from '../util/text.js';
 import { boundProperties } from './properties.js';
-import type { Capture, TouchpointType } from './touchpoint.js';
-import { cleanTraits, type TraitName } from './traits.js';
 
 /** Segment HTTP Tracking API limits. */
 export const MAX_EVENT_BYTES = 32 * 1024;
@@ -107,7 +107,7 @@ export function normaliseSegmentEvent(
   }
   const parsed = segmentEventSchema.safeParse(raw);
   if (!parsed.success) {
-    return { ok: false, errors: fieldErrors(parsed.error, prefix, 'type') };
+    return { ok: false, errors: fieldErrorsOf(parsed.error, prefix, 'type') };
   }
   const event = parsed.data;
   const userId = event.userId ?? undefined;

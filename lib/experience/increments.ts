@@ -1,5 +1,5 @@
-import type { Touchpoint } from '../capture/touchpoint.js';
-import { shardOf } from '../ranking/rank-key.js';
+import { shardOf } from '../model/shard.js';
+import type { Touchpoint } from '../model/touchpoint.js';
 import { surveyAnswers } from '../scoring/engagement.js';
 import type { ScoreRecord } from '../scoring/score-record.js';
 import { bucketAttribute } from './histogram.js';

@@ -1,5 +1,5 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import type { Config } from '../config.js';
+import type { Config } from '../util/config.js';
 import type { MailProvider } from './mail-provider.js';
 import { outboxProvider } from './outbox-provider.js';
 import { sesProvider } from './ses-provider.js';

@@ -1,5 +1,5 @@
 import addressparser from 'nodemailer/lib/addressparser';
-import { cleanLine, isEmailAddress } from '../text.js';
+import { cleanLine, isEmailAddress } from '../util/text.js';
 import { MailRejectedError } from './errors.js';
 
 export type OutgoingMail = {

@@ -4,7 +4,7 @@
  * customer who fits none gets none, with a reason fit to be recorded on the enrollment attempt and read by
  * marketing ops.
  */
-import type { Grade } from '../scoring/icp.js';
+import type { Grade } from '../model/icp.js';
 import { planIn, type Sequence, type SequenceMatch } from './sequence.js';
 
 export type Customer = {

@@ -19,8 +19,6 @@
  *   on. One that concerns the whole provider (421, throttled account, connection refused) ends the run.
  */
 import { randomUUID } from 'node:crypto';
-import { config } from '../config.js';
-import { log } from '../log.js';
 import {
   isMailError,
   type MailProvider,
@@ -28,9 +26,8 @@ import {
   MailRetryableError,
   type OutgoingMail,
 } from '../mail/index.js';
-import { loadSegments } from '../prospects/scoring-config.js';
-import { withRetries } from '../retry.js';
 import { segmentsOf } from '../scoring/fit.js';
+import { loadSegments } from '../scoring/scoring-config.js';
 import {
   advanceEnrollment,
   claimStep,
@@ -55,6 +52,9 @@ import {
   getExpectation,
 } from '../store/expectations.js';
 import { getProfile } from '../store/prospects.js';
+import { config } from '../util/config.js';
+import { log } from '../util/log.js';
+import { withRetries } from '../util/retry.js';
 import { expectationDeadline } from './expectations.js';
 import {
   expectationsMentioned,

@@ -1,9 +1,10 @@
-import { followMerges } from '../prospects/record-capture.js';
-import { loadIcpVersion, loadSegments } from '../prospects/scoring-config.js';
+import { followMerges } from '../identity/record-capture.js';
+import type { Grade } from '../model/icp.js';
+import type { ProspectProfile } from '../model/prospect.js';
 import { evaluateFit, segmentsOf } from '../scoring/fit.js';
-import type { Grade } from '../scoring/icp.js';
+import { loadIcpVersion, loadSegments } from '../scoring/scoring-config.js';
 import { decideOnboarding, type Enrollment, type OnboardingDecision } from '../store/enrollments.js';
-import { getProfile, type ProspectProfile } from '../store/prospects.js';
+import { getProfile } from '../store/prospects.js';
 import { getScoringState } from '../store/scoring-state.js';
 import { type Customer, chooseSequence } from './choose-sequence.js';
 import { loadCurrentSequences } from './onboarding-config.js';

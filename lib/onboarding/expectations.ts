@@ -7,8 +7,8 @@
  * minute; given on a Saturday, also the end of Monday. Public holidays are not known here. `hours` are
  * elapsed hours, whatever the day.
  */
-import type { Touchpoint } from '../capture/touchpoint.js';
-import { isSalesResponse } from '../scoring/score-record.js';
+import type { Touchpoint } from '../model/touchpoint.js';
+import { isSalesResponse } from '../model/touchpoint.js';
 import { instantAt, wallTime } from './schedule.js';
 import { type Expectation, WEEKDAYS, type Weekday } from './sequence.js';
 

@@ -5,12 +5,12 @@
  * event of a known address becomes an `email` touchpoint, once (SNS and EventBridge both redeliver).
  */
 import * as z from 'zod';
-import { log } from '../log.js';
-import { emailHash } from '../prospects/identity.js';
-import { recordCapture } from '../prospects/record-capture.js';
+import { emailHash } from '../identity/identity.js';
+import { recordCapture } from '../identity/record-capture.js';
 import { endAllEnrollments, type Suppression, suppressAddress } from '../store/enrollments.js';
 import { getAlias } from '../store/prospects.js';
-import { isEmailAddress } from '../text.js';
+import { log } from '../util/log.js';
+import { isEmailAddress } from '../util/text.js';
 
 const EVENT_DEDUP_SECONDS = 7 * 24 * 3600;
 

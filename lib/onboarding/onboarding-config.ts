@@ -3,7 +3,7 @@
  * stored (so a template or sequence that cannot render fails at config time, with a 400 naming the field),
  * and loading them for enrollment and dispatch.
  */
-import type { FieldError } from '../http/errors.js';
+import type { FieldError } from '../model/errors.js';
 import { getConfigVersion, getCurrentConfig, listConfigIds } from '../store/config-store.js';
 import type { GivenExpectation } from '../store/enrollments.js';
 import { type Sequence, sequenceSchema } from './sequence.js';

@@ -1,6 +1,6 @@
+import type { ProspectProfile } from '../model/prospect.js';
 import type { Enrollment } from '../store/enrollments.js';
 import type { ExpectationRecord } from '../store/expectations.js';
-import type { ProspectProfile } from '../store/prospects.js';
 
 /**
  * The `onboarding` section of GET /v1/prospects/{id}: the decision taken at conversion (which sequence, or

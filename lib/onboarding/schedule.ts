@@ -14,7 +14,7 @@
  * which holds for every zone in use.
  */
 
-import { isTimeZone } from '../capture/traits.js';
+import { isTimeZone } from '../model/traits.js';
 import { type Delay, delayMs, minutesOfDay, type SendWindow, WEEKDAYS, type Weekday } from './sequence.js';
 
 const MINUTE = 60_000;

@@ -18,12 +18,12 @@
  *   (glob), a plan, a segment, and one level of `any` / `all` / `not`. No regular expressions, no eval.
  */
 import * as z from 'zod';
-import { configIdSchema } from '../capture/form-config.js';
-import { isTimeZone, type Traits } from '../capture/traits.js';
+import { configIdSchema } from '../model/config-ids.js';
+import { GRADES, RULE_TRAITS } from '../model/icp.js';
+import { isTimeZone, type Traits } from '../model/traits.js';
 import { ruleTraits } from '../scoring/derived-traits.js';
 import { conditionHolds } from '../scoring/fit.js';
 import { globMatch } from '../scoring/glob.js';
-import { GRADES, RULE_TRAITS } from '../scoring/icp.js';
 
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];

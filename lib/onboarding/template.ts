@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import { configIdSchema } from '../capture/form-config.js';
-import type { FieldError } from '../http/errors.js';
-import { escapeHtml } from '../http/response.js';
-import { cleanLine } from '../text.js';
+import { configIdSchema } from '../model/config-ids.js';
+import type { FieldError } from '../model/errors.js';
+import { escapeHtml } from '../util/html.js';
+import { cleanLine } from '../util/text.js';
 
 /**
  * Templates are configuration documents with `{{name}}` placeholders and nothing else: no logic, no helpers,

@@ -8,7 +8,7 @@
  * payload is readable by whoever holds the link (the recipient): a prospect id and the keyed hash of the
  * address, never the address itself.
  */
-import { constantTimeEqual, hmacBase64Url } from '../crypto.js';
+import { constantTimeEqual, hmacBase64Url } from '../util/crypto.js';
 
 export type UnsubscribePayload = { prospectId: string; emailHash: string };
 

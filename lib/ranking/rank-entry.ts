@@ -1,9 +1,9 @@
+import type { Grade } from '../model/icp.js';
+import type { ProspectProfile } from '../model/prospect.js';
 import { deserialiseSum, serialiseSum, valueAt } from '../scoring/decay.js';
-import type { Grade } from '../scoring/icp.js';
+import { engagementKey } from '../scoring/rank-key.js';
 import { signed } from '../scoring/score.js';
 import { type RankPosition, round, type ScoreRecord } from '../scoring/score-record.js';
-import type { ProspectProfile } from '../store/prospects.js';
-import { engagementKey } from './rank-key.js';
 
 /**
  * How long a ranking entry outlives the score that moved away from it. A walk through the pages reads the

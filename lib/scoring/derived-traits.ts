@@ -1,5 +1,5 @@
-import type { Traits } from '../capture/traits.js';
-import { emailDomain } from '../text.js';
+import type { Traits } from '../model/traits.js';
+import { emailDomain } from '../util/text.js';
 
 export type Seniority = 'executive' | 'vp' | 'director' | 'manager' | 'individual' | 'unknown';
 export type EmailType = 'business' | 'free-mail' | 'competitor' | 'unknown';

@@ -1,6 +1,6 @@
-import type { Touchpoint } from '../capture/touchpoint.js';
+import type { EngagementRule, Icp } from '../model/icp.js';
+import type { Touchpoint } from '../model/touchpoint.js';
 import { globMatch } from './glob.js';
-import type { EngagementRule, Icp } from './icp.js';
 
 export type SurveyAnswers = { nps?: number; csat?: number };
 

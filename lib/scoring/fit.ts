@@ -1,7 +1,7 @@
-import type { Traits } from '../capture/traits.js';
+import type { Grade, Icp, SegmentDefinition, TraitCondition } from '../model/icp.js';
+import type { Traits } from '../model/traits.js';
 import { type RuleTraits, ruleTraits } from './derived-traits.js';
 import { globMatch } from './glob.js';
-import type { Grade, Icp, SegmentDefinition, TraitCondition } from './icp.js';
 
 export type Contribution = { ruleId: string; reason: string; points: number };
 

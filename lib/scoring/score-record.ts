@@ -1,9 +1,10 @@
-import type { Touchpoint } from '../capture/touchpoint.js';
-import type { Traits } from '../capture/traits.js';
-import { rankSortKey, shardOf } from '../ranking/rank-key.js';
+import type { Grade, Icp, SegmentDefinition } from '../model/icp.js';
+import { shardOf } from '../model/shard.js';
+import { isSalesResponse, type Touchpoint } from '../model/touchpoint.js';
+import type { Traits } from '../model/traits.js';
 import { deserialiseSum, serialiseSum, timeWhenValueFallsTo } from './decay.js';
 import { evaluateFit, type FitResult, segmentsOf } from './fit.js';
-import type { Grade, Icp, SegmentDefinition } from './icp.js';
+import { rankSortKey } from './rank-key.js';
 import {
   applyTouchpoint,
   EMPTY_STATE,
@@ -57,14 +58,6 @@ export type Milestones = {
   /** Where the first qualification was counted, so a later conversion is counted in the same cohort. */
   qualifiedCohort?: { day: string; grade: Grade; segments: string[]; form?: string };
 };
-
-/** Activities that are a sales rep reaching the prospect; a note is internal, so it answers nobody. */
-const SALES_TOUCHES = new Set(['call', 'meeting', 'email-reply']);
-
-/** Whether a touchpoint is a sales rep reaching the prospect: what a first response is. */
-export function isSalesResponse(touchpoint: Pick<Touchpoint, 'type' | 'name'>): boolean {
-  return touchpoint.type === 'activity' && SALES_TOUCHES.has(touchpoint.name ?? '');
-}
 
 /** Milestones after one touchpoint (before qualification, which settle adds): pure, O(1). */
 export function nextMilestones(previous: Milestones | undefined, touchpoint: Touchpoint): Milestones {

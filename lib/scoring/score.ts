@@ -1,8 +1,8 @@
-import type { Touchpoint } from '../capture/touchpoint.js';
+import type { Icp } from '../model/icp.js';
+import type { Touchpoint } from '../model/touchpoint.js';
 import { addPoints, type DecayedSum, valueAt, ZERO_SUM } from './decay.js';
 import { matchingRules, surveyAnswers } from './engagement.js';
 import type { FitResult } from './fit.js';
-import type { Icp } from './icp.js';
 
 /** Days of per-rule daily counts kept: enough for daily caps and "this week" in explanations. */
 export const LEDGER_DAYS = 8;

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { config } from '../config.js';
+import { config } from '../util/config.js';
 
 // One client per process: its connection pool is reused across invocations of a warm Lambda.
 export const dynamo = new DynamoDBClient({

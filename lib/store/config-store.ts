@@ -1,7 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { config } from '../config.js';
-import { sha256Hex } from '../crypto.js';
+import { config } from '../util/config.js';
+import { sha256Hex } from '../util/crypto.js';
 import { documents, queryAll, tableName } from './client.js';
 import { keys } from './keys.js';
 

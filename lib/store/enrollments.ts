@@ -7,7 +7,7 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { shardOf } from '../ranking/rank-key.js';
+import { shardOf } from '../model/shard.js';
 import { documents, queryPages, tableName } from './client.js';
 import { expectationsGivenItems } from './expectations.js';
 import { keys, prospectIdFromPartition, sequenceIdFromEnrollmentKey } from './keys.js';

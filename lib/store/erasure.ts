@@ -1,8 +1,9 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { IdentityKind, ProspectProfile } from '../model/prospect.js';
 import { documents, queryAll, tableName } from './client.js';
-import { type IdentityKind, keys, type TableKey } from './keys.js';
-import { batchWrite, isConditionFailure, type ProspectProfile } from './prospects.js';
+import { keys, type TableKey } from './keys.js';
+import { batchWrite, isConditionFailure } from './prospects.js';
 
 export type ErasureCounts = {
   touchpoints: number;

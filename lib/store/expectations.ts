@@ -1,7 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type ExpectationCount, expectationIncrements } from '../experience/increments.js';
-import { shardOf } from '../ranking/rank-key.js';
+import { shardOf } from '../model/shard.js';
 import { ANY_ICP, counterUpdateItem, counterUpdates } from './aggregates.js';
 import { documents, queryPages, tableName } from './client.js';
 import { keys, prospectIdFromPartition } from './keys.js';

@@ -29,7 +29,7 @@
 
 export type TableKey = { PK: string; SK: string };
 
-export type IdentityKind = 'email' | 'user' | 'anon';
+import type { IdentityKind } from '../model/prospect.js';
 
 const PROFILE_SK = 'PROFILE';
 const TOUCHPOINT_PREFIX = 'T#';

@@ -1,44 +1,17 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
   GetCommand,
   QueryCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ConsentRecord, Touchpoint } from '../capture/touchpoint.js';
-import { TRAIT_NAMES, type Traits } from '../capture/traits.js';
-import { config } from '../config.js';
+import type { IdentityRef, ProspectProfile } from '../model/prospect.js';
+import type { ConsentRecord, Touchpoint } from '../model/touchpoint.js';
+import { TRAIT_NAMES, type Traits } from '../model/traits.js';
+import { config } from '../util/config.js';
 import { documents, queryPages, tableName } from './client.js';
-import { type IdentityKind, keys, type TableKey } from './keys.js';
-
-export type IdentityRef = { kind: IdentityKind; value: string };
-
-export type ProspectProfile = Traits & {
-  prospectId: string;
-  createdAt: string;
-  updatedAt: string;
-  lastReceivedAt?: string;
-  known?: boolean;
-  emailHash?: string;
-  userId?: string;
-  anonymousIds?: Set<string>;
-  /** The latest consent given; each consent's full proof is the form touchpoint that carried it. */
-  consent?: ConsentRecord;
-  mergedInto?: string;
-  mergeCompletedAt?: string;
-  /** Set when an erasure begins: every writer's condition refuses an erasing profile, so nothing new lands. */
-  erasingAt?: string;
-  erasingBy?: string;
-  /** Set by a conversion; absent means visitor or prospect (by `known`). */
-  lifecycle?: 'customer';
-  customerAt?: string;
-  plan?: string;
-  /** The onboarding sequence chosen at conversion (null: none matched), why, and when; decided once. */
-  onboardingDecision?: { sequenceId: string | null; reason: string; at: string; conversionId: string };
-};
+import { keys, type TableKey } from './keys.js';
+import { transactWrite } from './transaction.js';
 
 /** Profile attributes that hold traits; a merge folds them and only them. */
 const TRAIT_ATTRIBUTES = [...TRAIT_NAMES, 'domain'] as const satisfies readonly (keyof Traits)[];
@@ -73,32 +46,41 @@ export async function writeTouchpoint(input: WriteTouchpointInput): Promise<Writ
   const nowIso = now.toISOString();
   const profileKey = keys.prospectProfile(prospectId);
   const profileUpdate = buildProfileUpdate(input);
-  const transactItems: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+  const outcome = await transactWrite([
     {
-      Put: {
-        TableName: tableName,
-        Item: { ...input.dedup.key, entity: 'dedup', prospectId, expiresAt: input.dedup.expiresAt },
-        ConditionExpression: 'attribute_not_exists(PK) OR expiresAt < :nowSeconds',
-        ExpressionAttributeValues: { ':nowSeconds': Math.floor(now.getTime() / 1000) },
+      name: 'dedup',
+      item: {
+        Put: {
+          TableName: tableName,
+          Item: { ...input.dedup.key, entity: 'dedup', prospectId, expiresAt: input.dedup.expiresAt },
+          ConditionExpression: 'attribute_not_exists(PK) OR expiresAt < :nowSeconds',
+          ExpressionAttributeValues: { ':nowSeconds': Math.floor(now.getTime() / 1000) },
+        },
       },
     },
     {
-      Put: {
-        TableName: tableName,
-        // The marker's key travels with the touchpoint (and through merges), so an erasure can delete it.
-        Item: touchpointItem(prospectId, touchpoint, { dedupKey: input.dedup.key.PK }),
-        ConditionExpression: 'attribute_not_exists(PK)',
+      name: 'touchpoint',
+      item: {
+        Put: {
+          TableName: tableName,
+          // The marker's key travels with the touchpoint (and through merges), so an erasure can delete it.
+          Item: touchpointItem(prospectId, touchpoint, { dedupKey: input.dedup.key.PK }),
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
       },
     },
     {
-      Update: {
-        TableName: tableName,
-        Key: profileKey,
-        UpdateExpression: profileUpdate.expression,
-        // An erasing profile takes nothing new: the capture retries and lands on a new prospect once it is gone.
-        ConditionExpression: 'attribute_not_exists(mergedInto) AND attribute_not_exists(erasingAt)',
-        ExpressionAttributeNames: profileUpdate.names,
-        ExpressionAttributeValues: profileUpdate.values,
+      name: 'profile',
+      item: {
+        Update: {
+          TableName: tableName,
+          Key: profileKey,
+          UpdateExpression: profileUpdate.expression,
+          // An erasing profile takes nothing new: the capture retries and lands on a new prospect once it is gone.
+          ConditionExpression: 'attribute_not_exists(mergedInto) AND attribute_not_exists(erasingAt)',
+          ExpressionAttributeNames: profileUpdate.names,
+          ExpressionAttributeValues: profileUpdate.values,
+        },
       },
     },
     ...input.identities.map((identity) => {
@@ -107,38 +89,32 @@ export async function writeTouchpoint(input: WriteTouchpointInput): Promise<Writ
           ? prospectId
           : input.expectedAliases.get(identityKeyString(identity));
       return {
-        Put: {
-          TableName: tableName,
-          Item: {
-            ...keys.identity(identity.kind, identity.value),
-            entity: 'identity',
-            kind: identity.kind,
-            prospectId,
-            updatedAt: nowIso,
+        name: `alias:${identity.kind}`,
+        item: {
+          Put: {
+            TableName: tableName,
+            Item: {
+              ...keys.identity(identity.kind, identity.value),
+              entity: 'identity',
+              kind: identity.kind,
+              prospectId,
+              updatedAt: nowIso,
+            },
+            ConditionExpression: expected
+              ? 'attribute_not_exists(PK) OR prospectId = :expected'
+              : 'attribute_not_exists(PK)',
+            ...(expected ? { ExpressionAttributeValues: { ':expected': expected } } : {}),
           },
-          ConditionExpression: expected
-            ? 'attribute_not_exists(PK) OR prospectId = :expected'
-            : 'attribute_not_exists(PK)',
-          ...(expected ? { ExpressionAttributeValues: { ':expected': expected } } : {}),
         },
       };
     }),
-  ];
-  try {
-    await documents.send(new TransactWriteCommand({ TransactItems: transactItems }));
-    return { status: 'written' };
-  } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
-    const reasons = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
-    if (reasons[0] === 'ConditionalCheckFailed' || reasons[1] === 'ConditionalCheckFailed')
-      return { status: 'duplicate' };
-    if (reasons[2] === 'ConditionalCheckFailed') return { status: 'conflict', reason: 'merged' };
-    if (reasons.slice(3).includes('ConditionalCheckFailed'))
-      return { status: 'conflict', reason: 'identity' };
-    // TransactionConflict: another writer touched the same items at the same moment; the caller retries.
-    if (reasons.includes('TransactionConflict')) return { status: 'conflict', reason: 'identity' };
-    throw error;
-  }
+  ]);
+  if (outcome.committed) return { status: 'written' };
+  const { failed } = outcome;
+  if (failed.includes('dedup') || failed.includes('touchpoint')) return { status: 'duplicate' };
+  if (failed.includes('profile')) return { status: 'conflict', reason: 'merged' };
+  // An alias pointing elsewhere, or another writer touching the same items at the same moment: the caller re-resolves.
+  return { status: 'conflict', reason: 'identity' };
 }
 
 export function touchpointItem(

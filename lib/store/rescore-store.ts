@@ -1,5 +1,5 @@
 import { PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Touchpoint } from '../capture/touchpoint.js';
+import type { Touchpoint } from '../model/touchpoint.js';
 import { documents, queryAll, tableName } from './client.js';
 import { keys } from './keys.js';
 import { isConditionFailure, touchpointFromItem } from './prospects.js';

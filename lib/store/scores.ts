@@ -1,8 +1,9 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { Touchpoint } from '../capture/touchpoint.js';
+import type { ProspectProfile } from '../model/prospect.js';
+import { shardOf } from '../model/shard.js';
+import type { Touchpoint } from '../model/touchpoint.js';
 import { type RankEntry, rankEntryFor, STALE_RANK_SECONDS } from '../ranking/rank-entry.js';
-import { shardOf } from '../ranking/rank-key.js';
 import { deserialiseRecord, type ScoreRecord, serialiseRecord } from '../scoring/score-record.js';
 import { type CounterUpdate, counterUpdateItem } from './aggregates.js';
 import { documents, queryPages, tableName } from './client.js';
@@ -13,7 +14,7 @@ import {
   expectationsDecidedItems,
 } from './expectations.js';
 import { isExpectationKey, isScoreKey, keys, prospectIdFromPartition, type TableKey } from './keys.js';
-import { type ProspectProfile, touchpointItem } from './prospects.js';
+import { touchpointItem } from './prospects.js';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 

@@ -1,5 +1,5 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { config } from '../config.js';
+import { config } from '../util/config.js';
 import { documents, tableName } from './client.js';
 import { keys } from './keys.js';
 import { isConditionFailure } from './prospects.js';

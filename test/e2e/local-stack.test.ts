@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Analytics } from '@segment/analytics-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signLocalToken } from '../../lib/http/auth.js';
+import { signLocalToken } from '../../lib/edge/http/auth.js';
 import { apiGatewayEvent } from '../../scripts/local/api-gateway.js';
 import { type LocalStack, startLocalStack } from '../support/local-stack.js';
 

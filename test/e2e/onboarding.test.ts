@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signLocalToken } from '../../lib/http/auth.js';
-import { signWebhook } from '../../lib/onboarding/webhook-signature.js';
+import { signLocalToken } from '../../lib/edge/http/auth.js';
+import { signWebhook } from '../../lib/edge/http/webhook-signature.js';
 import { type LocalStack, startLocalStack } from '../support/local-stack.js';
 
 // The local stack's default webhook secret (WEBHOOK_SECRETS is only defaulted on the local stage).

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handler as captureForm } from '../../functions/capture-form.js';
 import { handler as getProspect } from '../../functions/get-prospect.js';
-import { signLocalToken } from '../../lib/http/auth.js';
+import { signLocalToken } from '../../lib/edge/http/auth.js';
 import { getDailyCounters } from '../../lib/store/stats.js';
 import { invoke, jsonRequest } from '../support/http.js';
 import { useTestTable } from '../support/table.js';

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { handler as captureEvents } from '../../functions/capture-events.js';
 import { handler as captureForm } from '../../functions/capture-form.js';
 import { handler as getProspect } from '../../functions/get-prospect.js';
-import { signLocalToken } from '../../lib/http/auth.js';
+import { signLocalToken } from '../../lib/edge/http/auth.js';
 import { basicAuth, invoke, jsonRequest } from '../support/http.js';
 import { useTestTable } from '../support/table.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as handleMailEvents } from '../../functions/handle-mail-events.js';
-import { emailHash } from '../../lib/prospects/identity.js';
+import { emailHash } from '../../lib/identity/identity.js';
 import { getSuppression } from '../../lib/store/enrollments.js';
 import { getAlias } from '../../lib/store/prospects.js';
 import { lambdaContext } from '../../scripts/local/api-gateway.js';

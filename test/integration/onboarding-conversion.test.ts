@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as convertProspect } from '../../functions/convert-prospect.js';
 import { handler as manageConfig } from '../../functions/manage-config.js';
-import { signLocalToken } from '../../lib/http/auth.js';
-import { signWebhook } from '../../lib/onboarding/webhook-signature.js';
+import { signLocalToken } from '../../lib/edge/http/auth.js';
+import { signWebhook } from '../../lib/edge/http/webhook-signature.js';
 import { invoke, jsonRequest } from '../support/http.js';
 import {
   convert,

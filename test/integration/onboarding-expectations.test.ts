@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as experienceReport } from '../../functions/experience-report.js';
-import type { GroupReport } from '../../lib/experience/report-endpoint.js';
+import type { GroupReport } from '../../lib/edge/experience/report-endpoint.js';
 import { outboxProvider } from '../../lib/mail/outbox-provider.js';
 import { invoke } from '../support/http.js';
 import { convert, customer, dispatchAt, enrollmentOf } from '../support/onboarding.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handler as listProspects } from '../../functions/list-prospects.js';
-import { signLocalToken } from '../../lib/http/auth.js';
-import { handleListProspects } from '../../lib/prospects/list-endpoint.js';
+import { signLocalToken } from '../../lib/edge/http/auth.js';
+import { handleListProspects } from '../../lib/edge/prospects/list-endpoint.js';
 import { apiGatewayEvent } from '../../scripts/local/api-gateway.js';
 import { invoke } from '../support/http.js';
 import { drainIntoScores, listRanked, readToken, sendEvents, useScoringTable } from '../support/scoring.js';

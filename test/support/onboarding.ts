@@ -1,8 +1,8 @@
 import { handler as convertProspect } from '../../functions/convert-prospect.js';
 import { handler as unsubscribe } from '../../functions/unsubscribe.js';
+import { signWebhook } from '../../lib/edge/http/webhook-signature.js';
 import type { MailProvider } from '../../lib/mail/index.js';
 import { type DispatchResult, dispatchOnboarding } from '../../lib/onboarding/dispatch.js';
-import { signWebhook } from '../../lib/onboarding/webhook-signature.js';
 import { invoke } from './http.js';
 import { ctoFields, readProspect, submitForm } from './scoring.js';
 

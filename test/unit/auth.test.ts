@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { requireScope, signLocalToken } from '../../lib/http/auth.js';
-import { decodeCursor, encodeCursor } from '../../lib/http/cursor.js';
-import { HttpError } from '../../lib/http/errors.js';
+import { requireScope, signLocalToken } from '../../lib/edge/http/auth.js';
+import { decodeCursor, encodeCursor } from '../../lib/edge/http/cursor.js';
+import { HttpError } from '../../lib/edge/http/errors.js';
 import { apiGatewayEvent } from '../../scripts/local/api-gateway.js';
 
 const withToken = (token?: string) =>

@@ -5,8 +5,8 @@ import {
   parseFormBody,
   parseJson,
   parseUrlEncoded,
-} from '../../lib/http/body.js';
-import { HttpError } from '../../lib/http/errors.js';
+} from '../../lib/edge/http/body.js';
+import { HttpError } from '../../lib/edge/http/errors.js';
 
 const statusOf = async (action: () => unknown) => {
   try {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { csvCell, csvRow, toCsv } from '../../lib/experience/csv.js';
+import { csvCell, csvRow, toCsv } from '../../lib/edge/http/csv.js';
 
 const FORMULA_CHARS = ['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠'];
 // Random text rarely starts with a formula character; half the cells are made to.

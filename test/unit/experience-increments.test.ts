@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import icpDocument from '../../config/example/icps/saas-midmarket.json' with { type: 'json' };
 import smbDocument from '../../config/example/segments/smb.json' with { type: 'json' };
-import type { Touchpoint } from '../../lib/capture/touchpoint.js';
-import type { Traits } from '../../lib/capture/traits.js';
 import { bucketOf } from '../../lib/experience/histogram.js';
 import {
   AGGREGATE_SHARDS,
@@ -10,8 +8,10 @@ import {
   expectationIncrements,
   scoreIncrements,
 } from '../../lib/experience/increments.js';
-import { shardOf } from '../../lib/ranking/rank-key.js';
-import { icpSchema, segmentSchema } from '../../lib/scoring/icp.js';
+import { icpSchema, segmentSchema } from '../../lib/model/icp.js';
+import { shardOf } from '../../lib/model/shard.js';
+import type { Touchpoint } from '../../lib/model/touchpoint.js';
+import type { Traits } from '../../lib/model/traits.js';
 import { type ScoreRecord, scoreTouchpoint } from '../../lib/scoring/score-record.js';
 
 const icp = icpSchema.parse(icpDocument);

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { groupByPerson } from '../../lib/capture/events-endpoint.js';
-import type { Capture } from '../../lib/capture/touchpoint.js';
+import { groupByPerson } from '../../lib/edge/capture/events-endpoint.js';
 import {
   derivedProspectId,
   emailHash,
   eventIdFor,
   identityRefs,
   mayMerge,
-} from '../../lib/prospects/identity.js';
+} from '../../lib/identity/identity.js';
+import type { Capture } from '../../lib/model/touchpoint.js';
 
 describe('identityRefs', () => {
   it('orders identities strongest first and hashes the normalised email', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lib/config.js';
 import { mailProviderFromConfig } from '../../lib/mail/index.js';
+import { parseConfig } from '../../lib/util/config.js';
 
 describe('mail configuration', () => {
   it('defaults to the local outbox and the example sender', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Touchpoint } from '../../lib/capture/touchpoint.js';
+import type { Touchpoint } from '../../lib/model/touchpoint.js';
 import {
   expectationDeadline,
   expectationOutcome,

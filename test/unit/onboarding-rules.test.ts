@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lib/config.js';
 import { retryDelayMs } from '../../lib/onboarding/dispatch.js';
 import { isAllowedPlaceholder, templateValues } from '../../lib/onboarding/onboarding-config.js';
 import { renderTemplate } from '../../lib/onboarding/template.js';
+import { parseConfig } from '../../lib/util/config.js';
 
 describe('retryDelayMs', () => {
   it('draws uniformly below a ceiling that doubles per attempt (full jitter)', () => {

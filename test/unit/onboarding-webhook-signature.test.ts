@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { signWebhook, verifyWebhookSignature } from '../../lib/onboarding/webhook-signature.js';
+import { signWebhook, verifyWebhookSignature } from '../../lib/edge/http/webhook-signature.js';
 
 const NEW_SECRET = 'whsec-new-0123456789abcdef';
 const OLD_SECRET = 'whsec-old-0123456789abcdef';

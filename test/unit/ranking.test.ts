@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { shardOf } from '../../lib/model/shard.js';
 import { mergeShards, type ShardRead } from '../../lib/ranking/merge.js';
 import { presentRankEntry, type RankEntry } from '../../lib/ranking/rank-entry.js';
-import { shardOf } from '../../lib/ranking/rank-key.js';
 import { addPoints, serialiseSum, ZERO_SUM } from '../../lib/scoring/decay.js';
 
 type Item = { key: string; matches: boolean };

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import icpDocument from '../../config/example/icps/saas-midmarket.json' with { type: 'json' };
-import type { Touchpoint } from '../../lib/capture/touchpoint.js';
-import { engagementKey, rankSortKey } from '../../lib/ranking/rank-key.js';
+import { icpSchema, segmentSchema } from '../../lib/model/icp.js';
+import type { Touchpoint } from '../../lib/model/touchpoint.js';
 import {
   addPoints,
   combine,
@@ -15,7 +15,7 @@ import {
 import { emailTypeOf, seniorityOf } from '../../lib/scoring/derived-traits.js';
 import { evaluateFit, segmentsOf } from '../../lib/scoring/fit.js';
 import { globMatch } from '../../lib/scoring/glob.js';
-import { icpSchema, segmentSchema } from '../../lib/scoring/icp.js';
+import { engagementKey, rankSortKey } from '../../lib/scoring/rank-key.js';
 import {
   applyTouchpoint,
   duration,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cleanLine, cleanText, isEmailAddress, normaliseEmail } from '../../lib/text.js';
+import { cleanLine, cleanText, isEmailAddress, normaliseEmail } from '../../lib/util/text.js';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const hasControl = (value: string) => /[\u0000-\u001F\u007F-\u009F]/.test(value);

@@ -1,0 +1,16 @@
+import * as z from 'zod';
+
+export const configIdSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    'must be lower-case letters, digits and hyphens, at most 63 characters',
+  );
+
+/** `http://localhost:*` allows any port; otherwise an exact origin such as `https://www.example.com`. */
+export const originPatternSchema = z
+  .string()
+  .regex(
+    /^https?:\/\/[a-z0-9.-]+(:(\d{1,5}|\*))?$/i,
+    'must be an origin such as https://www.example.com or http://localhost:*',
+  );

@@ -1,0 +1,198 @@
+import { scoreIncrements } from '../experience/increments.js';
+import type { ProspectProfile } from '../model/prospect.js';
+import type { Touchpoint } from '../model/touchpoint.js';
+import { expectationsKeptBy } from '../onboarding/expectations.js';
+import {
+  pendingTransition,
+  rescoreNow,
+  type ScoreRecord,
+  type ScoringInput,
+  scoreTouchpoint,
+} from '../scoring/score-record.js';
+import { loadIcpVersion, loadSegments } from '../scoring/scoring-config.js';
+import { type CounterUpdate, counterUpdates } from '../store/aggregates.js';
+import type { TableKey } from '../store/keys.js';
+import { commitScores, readProspectScores, type ScoreWrite, type StoredScore } from '../store/scores.js';
+import { activeVersions, getScoringState } from '../store/scoring-state.js';
+import { sha256Hex } from '../util/crypto.js';
+import { withRetries } from '../util/retry.js';
+
+/** A plan older than this is recomputed rather than committed: it must stay well inside RANKING_READ_LAG_MS. */
+const MAX_PLANNING_MS = 1000;
+const RETRIES = { failure: 'Scores kept changing concurrently' };
+
+/** Touchpoints that record what the system concluded, not what the person did: they never change a score. */
+const SYSTEM_TYPES = new Set(['qualified', 'unqualified']);
+
+export type ApplyOutcome = 'applied' | 'already-applied' | 'skipped';
+
+/**
+ * Applies one stored touchpoint to every served and building ICP version of its prospect, exactly once: the
+ * touchpoint is marked scored in the same transaction that writes the scores, and every score write is
+ * conditional on the revision read. Work is O(ICPs x rules), whatever the prospect's history.
+ */
+export async function applyTouchpointToScores(
+  prospectId: string,
+  touchpoint: Touchpoint,
+  touchpointKey: TableKey,
+  clock: () => Date = () => new Date(),
+): Promise<ApplyOutcome> {
+  if (SYSTEM_TYPES.has(touchpoint.type)) return 'skipped';
+  return withRetries(async () => {
+    // Each attempt takes a fresh time: ranking entries become valid at it, and readers rely on a commit following
+    // its time closely (see RANKING_READ_LAG_MS).
+    const now = clock();
+    const context = await loadContext(prospectId);
+    if (!context) return 'skipped';
+    const cause = `touchpoint|${touchpoint.eventId}`;
+    const plan = await planScores(
+      context,
+      now,
+      cause,
+      (input, previous) => scoreTouchpoint(input, previous, touchpoint),
+      touchpoint,
+    );
+    // A sales response keeps the promises onboarding made, in the transaction that marks it scored: once.
+    const expectations = expectationsKeptBy(context.expectations, touchpoint).map((expectation) => ({
+      expectation,
+      status: 'met' as const,
+      at: now.toISOString(),
+      respondedAt: touchpoint.occurredAt,
+    }));
+    if (clock().getTime() - now.getTime() > MAX_PLANNING_MS) return undefined;
+    const outcome = await commitScores({
+      touchpointKey,
+      ...plan,
+      expectations,
+      profile: context.profile,
+      now,
+    });
+    if (outcome === 'conflict') return undefined;
+    return outcome === 'committed' ? 'applied' : 'already-applied';
+  }, RETRIES);
+}
+
+/**
+ * Re-evaluates a prospect's scores without a new touchpoint: decay may have taken a qualified prospect below
+ * dropAt, or a qualification is still to be announced. Idempotent: a second run finds nothing to change.
+ */
+export async function recheckScores(prospectId: string, now: Date): Promise<'changed' | 'unchanged'> {
+  return withRetries(async () => {
+    const context = await loadContext(prospectId);
+    if (!context) return 'unchanged' as const;
+    const plan = await planScores(
+      context,
+      now,
+      `recheck|${now.toISOString()}`,
+      (input, previous, serving) => {
+        // A version being built re-checks once it is served: it may not announce before then.
+        if (!previous || !serving) return undefined;
+        const next = rescoreNow(input, previous);
+        const changed =
+          next.qualified !== previous.qualified ||
+          next.qualified !== next.announced ||
+          next.rank?.sortKey !== previous.rank?.sortKey ||
+          next.recheckAt !== previous.recheckAt;
+        return changed ? next : undefined;
+      },
+    );
+    if (!plan.writes.length && !plan.removals.length) return 'unchanged' as const;
+    const outcome = await commitScores({ ...plan, profile: context.profile, now });
+    return outcome === 'conflict' ? undefined : ('changed' as const);
+  }, RETRIES);
+}
+
+async function loadContext(prospectId: string) {
+  const { profile, scores, expectations } = await readProspectScores(prospectId);
+  // Merged away (its touchpoints are re-inserted under the winner, which scores them) or being erased.
+  if (!profile || profile.mergedInto || profile.erasingAt) return undefined;
+  return { profile, scores, expectations };
+}
+
+async function planScores(
+  context: { profile: ProspectProfile; scores: StoredScore[] },
+  now: Date,
+  cause: string,
+  compute: (
+    input: ScoringInput,
+    previous: StoredScore | undefined,
+    serving: boolean,
+  ) => ScoreRecord | undefined,
+  touchpoint?: Touchpoint,
+): Promise<{
+  writes: ScoreWrite[];
+  removals: StoredScore[];
+  announcements: Touchpoint[];
+  counters: CounterUpdate[];
+}> {
+  const { profile, scores } = context;
+  const [state, segmentDefinitions] = await Promise.all([getScoringState(), loadSegments()]);
+  const active = activeVersions(state);
+  const writes: ScoreWrite[] = [];
+  const announcements: Touchpoint[] = [];
+  const counters: CounterUpdate[] = [];
+  for (const { icpId, version, serving } of active) {
+    const icp = await loadIcpVersion(icpId, version);
+    const previous = scores.find((score) => score.icpId === icpId && score.version === version);
+    const record = compute(
+      {
+        icp,
+        version,
+        prospectId: profile.prospectId,
+        known: Boolean(profile.known),
+        traits: profile,
+        segmentDefinitions,
+        now,
+      },
+      previous,
+      serving,
+    );
+    if (!record) continue;
+    // Only the served version speaks: a version being built announces what changed once it is served.
+    const transition = serving ? pendingTransition(record) : undefined;
+    if (transition) {
+      announcements.push(announcement(profile.prospectId, icpId, version, transition, cause, now));
+      record.announced = record.qualified;
+    }
+    // Only the served version counts, so a report never adds a prospect twice while a new version is built.
+    if (serving)
+      counters.push(
+        ...counterUpdates(
+          icpId,
+          scoreIncrements({
+            previous,
+            record,
+            ...(touchpoint ? { touchpoint } : {}),
+            ...(profile.customerAt ? { customerSince: profile.customerAt } : {}),
+            now,
+          }),
+        ),
+      );
+    writes.push({ record, previous });
+  }
+  const removals = scores.filter(
+    (score) => !active.some((item) => item.icpId === score.icpId && item.version === score.version),
+  );
+  return { writes, removals, announcements, counters };
+}
+
+function announcement(
+  prospectId: string,
+  icpId: string,
+  version: number,
+  transition: 'qualified' | 'unqualified',
+  cause: string,
+  now: Date,
+): Touchpoint {
+  const at = now.toISOString();
+  return {
+    // Deterministic in its cause, so a retried computation writes the same touchpoint, once.
+    eventId: sha256Hex(`${prospectId}|${icpId}|${version}|${transition}|${cause}`).slice(0, 24),
+    type: transition,
+    source: `icp:${icpId}`,
+    name: icpId,
+    occurredAt: at,
+    receivedAt: at,
+    properties: { icpId, version },
+  };
+}
