@@ -10,9 +10,10 @@ import { handleExperienceReport } from '../lib/edge/experience/report-endpoint.j
 import { signLocalToken } from '../lib/edge/http/auth.js';
 import { scoreIncrements } from '../lib/experience/increments.js';
 import { icpSchema } from '../lib/model/icp.js';
+import type { ScoreRecord } from '../lib/model/score.js';
 import type { Touchpoint } from '../lib/model/touchpoint.js';
 import type { Traits } from '../lib/model/traits.js';
-import { type ScoreRecord, scoreTouchpoint } from '../lib/scoring/score-record.js';
+import { scoreTouchpoint } from '../lib/scoring/score-record.js';
 import { loadSegments } from '../lib/scoring/scoring-config.js';
 import { counterUpdates } from '../lib/store/aggregates.js';
 import { documents, dynamo, tableName } from '../lib/store/client.js';

@@ -12,6 +12,7 @@ import { handler as captureEvents } from '../functions/capture-events.js';
 import { scoreStreamBatch } from '../lib/edge/events/score-stream.js';
 import type { Touchpoint } from '../lib/model/touchpoint.js';
 import { applyTouchpointToScores } from '../lib/pipeline/apply-scores.js';
+import { scoreWrite } from '../lib/pipeline/score-write.js';
 import { pendingTransition, scoreHistory } from '../lib/scoring/score-record.js';
 import { loadIcpVersion, loadSegments } from '../lib/scoring/scoring-config.js';
 import { documents, dynamo, tableName } from '../lib/store/client.js';
@@ -302,10 +303,12 @@ async function seedSubject(
     record.announced = record.qualified;
   }
   const outcome = await commitScores({
-    writes: [{ record, previous }],
+    prospectId,
+    writes: [scoreWrite(previous, record, profile!, seededAt)],
     removals: [],
     announcements,
-    profile: profile!,
+    counters: [],
+    expectations: [],
     now: seededAt,
   });
   if (outcome !== 'committed') throw new Error(`seeding the score of ${history}: ${outcome}`);

@@ -5,7 +5,7 @@ import { icpSchema, segmentSchema } from '../model/icp.js';
 import { sequenceErrors, templateErrors } from '../onboarding/onboarding-config.js';
 import { type Sequence, sequenceSchema } from '../onboarding/sequence.js';
 import { type Template, templateSchema } from '../onboarding/template.js';
-import { publishIcpVersion } from '../scoring/rescore.js';
+import { publishIcpVersion } from '../pipeline/rescore.js';
 import {
   type ConfigKind,
   listConfigIds,

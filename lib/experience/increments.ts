@@ -1,7 +1,8 @@
+import type { CounterIncrement, Dimension } from '../model/counters.js';
+import type { ScoreRecord } from '../model/score.js';
 import { shardOf } from '../model/shard.js';
 import type { Touchpoint } from '../model/touchpoint.js';
 import { surveyAnswers } from '../scoring/engagement.js';
-import type { ScoreRecord } from '../scoring/score-record.js';
 import { bucketAttribute } from './histogram.js';
 import { npsCategory } from './metrics.js';
 
@@ -11,17 +12,6 @@ import { npsCategory } from './metrics.js';
  *
  * Counter names are fixed strings or histogram buckets (never input), so they are safe as attribute names.
  */
-
-export type Dimension = 'grade' | 'segment' | 'form' | 'sequence';
-
-/** One day's additions to one group (`dimension` = `value`), in one of AGGREGATE_SHARDS items. */
-export type CounterIncrement = {
-  dimension: Dimension;
-  value: string;
-  day: string;
-  shard: number;
-  add: Record<string, number>;
-};
 
 /**
  * A hot day's counters are spread over this many items by prospect: transactions of different prospects then

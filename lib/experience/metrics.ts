@@ -1,3 +1,4 @@
+import type { CounterItem, Counters } from '../model/counters.js';
 /**
  * Arithmetic of the prospect-experience report (GET /v1/experience). Inputs are counters summed over day items;
  * outputs are what JSON and CSV show, rounded here so both formats print the same figure.
@@ -126,9 +127,6 @@ export function expectationSummary(counts: {
   const decided = met + broken;
   return { met, broken, open, decided, metRate: decided === 0 ? null : roundRatio(met, decided, 4) };
 }
-
-export type Counters = Record<string, number>;
-export type CounterItem = Record<string, number | Counters>;
 
 /** Sum of two counter maps, key by key; a key missing on one side counts as 0. Inputs are not modified. */
 export function mergeCounters(a: Readonly<Counters>, b: Readonly<Counters>): Counters {

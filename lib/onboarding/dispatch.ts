@@ -55,6 +55,7 @@ import { getProfile } from '../store/prospects.js';
 import { config } from '../util/config.js';
 import { log } from '../util/log.js';
 import { withRetries } from '../util/retry.js';
+import { expectationCounters } from './expectation-counters.js';
 import { expectationDeadline } from './expectations.js';
 import {
   expectationsMentioned,
@@ -184,7 +185,11 @@ async function breakIfDue(due: DueExpectation, now: Date): Promise<boolean> {
     async () => {
       const expectation = await getExpectation(due.prospectId, due.sequenceId, due.expectationId);
       if (expectation?.status !== 'open' || Date.parse(expectation.deadline) >= now.getTime()) return false;
-      const outcome = await breakExpectation(expectation, now);
+      const outcome = await breakExpectation(
+        expectation,
+        now,
+        expectationCounters([{ ...expectation, count: 'broken' }]),
+      );
       // On a conflict a response or another run holds the item: whoever committed decided it; look again.
       return outcome === 'conflict' ? undefined : outcome === 'broken';
     },
@@ -331,7 +336,18 @@ async function dispatchOne(entry: DueEntry, now: Date, options: DispatchOptions)
     next,
     enrollment.stepIndex,
     { stepId: step.id, claimToken: token, status: 'sent', providerMessageId },
-    told,
+    {
+      expectations: told,
+      counters: expectationCounters(
+        told.map((expectation) => ({
+          prospectId: enrollment.prospectId,
+          sequenceId: enrollment.sequenceId,
+          expectationId: expectation.id,
+          givenAt: expectation.givenAt,
+          count: 'given',
+        })),
+      ),
+    },
   );
   return 'sent';
 }

@@ -1,11 +1,12 @@
 import { scoreIncrements } from '../experience/increments.js';
 import type { ProspectProfile } from '../model/prospect.js';
+import type { ScoreRecord } from '../model/score.js';
 import type { Touchpoint } from '../model/touchpoint.js';
+import { expectationCounters } from '../onboarding/expectation-counters.js';
 import { expectationsKeptBy } from '../onboarding/expectations.js';
 import {
   pendingTransition,
   rescoreNow,
-  type ScoreRecord,
   type ScoringInput,
   scoreTouchpoint,
 } from '../scoring/score-record.js';
@@ -16,6 +17,7 @@ import { commitScores, readProspectScores, type ScoreWrite, type StoredScore } f
 import { activeVersions, getScoringState } from '../store/scoring-state.js';
 import { sha256Hex } from '../util/crypto.js';
 import { withRetries } from '../util/retry.js';
+import { scoreWrite } from './score-write.js';
 
 /** A plan older than this is recomputed rather than committed: it must stay well inside RANKING_READ_LAG_MS. */
 const MAX_PLANNING_MS = 1000;
@@ -53,18 +55,24 @@ export async function applyTouchpointToScores(
       touchpoint,
     );
     // A sales response keeps the promises onboarding made, in the transaction that marks it scored: once.
-    const expectations = expectationsKeptBy(context.expectations, touchpoint).map((expectation) => ({
+    const kept = expectationsKeptBy(context.expectations, touchpoint);
+    const expectations = kept.map((expectation) => ({
       expectation,
       status: 'met' as const,
       at: now.toISOString(),
       respondedAt: touchpoint.occurredAt,
     }));
+    const counters = [
+      ...plan.counters,
+      ...expectationCounters(kept.map((expectation) => ({ ...expectation, count: 'met' as const }))),
+    ];
     if (clock().getTime() - now.getTime() > MAX_PLANNING_MS) return undefined;
     const outcome = await commitScores({
       touchpointKey,
+      prospectId,
       ...plan,
+      counters,
       expectations,
-      profile: context.profile,
       now,
     });
     if (outcome === 'conflict') return undefined;
@@ -97,7 +105,7 @@ export async function recheckScores(prospectId: string, now: Date): Promise<'cha
       },
     );
     if (!plan.writes.length && !plan.removals.length) return 'unchanged' as const;
-    const outcome = await commitScores({ ...plan, profile: context.profile, now });
+    const outcome = await commitScores({ prospectId, ...plan, expectations: [], now });
     return outcome === 'conflict' ? undefined : ('changed' as const);
   }, RETRIES);
 }
@@ -168,7 +176,7 @@ async function planScores(
           }),
         ),
       );
-    writes.push({ record, previous });
+    writes.push(scoreWrite(previous, record, profile, now));
   }
   const removals = scores.filter(
     (score) => !active.some((item) => item.icpId === score.icpId && item.version === score.version),

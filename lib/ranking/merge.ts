@@ -1,17 +1,10 @@
+import type { ShardRead } from '../model/ranking.js';
 /**
  * One page from several ranking shards, each read by one descending Query. An item may be emitted only when no
  * shard can still hold a higher key: a shard whose Query stopped early (`lastKey`) holds nothing unread above its
  * last evaluated key, an exhausted shard holds nothing more at all. So the merged page is exactly ordered even
  * though each shard was read only once.
  */
-export type ShardRead<T> = {
-  shard: number;
-  /** Matching items, highest key first. */
-  items: { sortKey: string; value: T }[];
-  /** The last key the Query evaluated when it stopped at its Limit; undefined when the shard is exhausted. */
-  lastKey: string | undefined;
-};
-
 export type MergedPage<T> = {
   items: T[];
   /** Per shard: the key to continue below, null when nothing is left in it, absent to start at the top. */

@@ -1,48 +1,11 @@
 import type { Grade } from '../model/icp.js';
 import type { ProspectProfile } from '../model/prospect.js';
-import { deserialiseSum, serialiseSum, valueAt } from '../scoring/decay.js';
+import type { RankEntry, StoredReason } from '../model/ranking.js';
+import { deserialiseSum, type RankPosition, type ScoreRecord, serialiseSum } from '../model/score.js';
+import { valueAt } from '../scoring/decay.js';
 import { engagementKey } from '../scoring/rank-key.js';
 import { signed } from '../scoring/score.js';
-import { type RankPosition, round, type ScoreRecord } from '../scoring/score-record.js';
-
-/**
- * How long a ranking entry outlives the score that moved away from it. A walk through the pages reads the
- * ranking as it was when the walk began, so an entry must stay while a walk may still need it; cursors older than
- * this are refused (the reader starts again).
- */
-export const STALE_RANK_SECONDS = 30 * 60;
-
-type StoredSum = ReturnType<typeof serialiseSum>;
-
-/** One line of "why", stored so that its points can be decayed to the time of the read. */
-type StoredReason = { text: string; points?: number; sum?: StoredSum };
-
-/**
- * A prospect's place in one ICP version's ranking. Its key (shard, sortKey) never changes: a new score writes a
- * new entry and closes the old one (`validTo`), so a walk that began at T reads exactly the entries valid at T.
- * It carries what a list shows, so a page is one Query per shard and nothing more.
- */
-export type RankEntry = {
-  icpId: string;
-  version: number;
-  shard: number;
-  sortKey: string;
-  prospectId: string;
-  validFrom: string;
-  grade: Grade;
-  fit: number;
-  engagement: StoredSum;
-  /** The order-preserving encoding of `engagement`, for a minimum-engagement filter. */
-  engagementKey: string;
-  qualified: boolean;
-  lastTouchpointAt: string | null;
-  segments: string[];
-  email?: string;
-  name?: string;
-  company?: string;
-  title?: string;
-  reasons: StoredReason[];
-};
+import { round } from '../scoring/score-record.js';
 
 const REASONS_KEPT = 3;
 

@@ -1,3 +1,4 @@
+import type { DecayedSum, LogSum } from '../model/score.js';
 /**
  * Forward decay (Cormode, Shkapenyuk, Srivastava, Xu, 2009). Points p earned at time t count
  * p * 2^((t - L) / h) against a fixed landmark L, for the ICP's half-life h. The stored value is the sum S of
@@ -13,11 +14,8 @@
 export const LANDMARK_MS = Date.UTC(2025, 0, 1);
 const DAY_MS = 86_400_000;
 
-/** log2 of a sum of positive weights; -Infinity is the empty sum. */
-export type LogSum = number;
 export const EMPTY: LogSum = Number.NEGATIVE_INFINITY;
 
-export type DecayedSum = { pos: LogSum; neg: LogSum };
 export const ZERO_SUM: DecayedSum = { pos: EMPTY, neg: EMPTY };
 
 export function ageInHalfLives(atMs: number, halfLifeDays: number): number {
@@ -74,13 +72,4 @@ export function timeWhenValueFallsTo(
   const net = netLog(sum);
   if (net.sign <= 0 || threshold <= 0) return undefined;
   return LANDMARK_MS + (net.log - Math.log2(threshold)) * halfLifeDays * DAY_MS;
-}
-
-/** DynamoDB cannot store -Infinity: absent sums are stored as null. */
-export function serialiseSum(sum: DecayedSum): { pos: number | null; neg: number | null } {
-  return { pos: sum.pos === EMPTY ? null : sum.pos, neg: sum.neg === EMPTY ? null : sum.neg };
-}
-
-export function deserialiseSum(stored: { pos?: number | null; neg?: number | null } | undefined): DecayedSum {
-  return { pos: stored?.pos ?? EMPTY, neg: stored?.neg ?? EMPTY };
 }

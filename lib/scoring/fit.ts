@@ -1,17 +1,8 @@
 import type { Grade, Icp, SegmentDefinition, TraitCondition } from '../model/icp.js';
+import type { FitResult } from '../model/score.js';
 import type { Traits } from '../model/traits.js';
 import { type RuleTraits, ruleTraits } from './derived-traits.js';
 import { globMatch } from './glob.js';
-
-export type Contribution = { ruleId: string; reason: string; points: number };
-
-export type FitResult = {
-  points: number;
-  grade: Grade;
-  /** The first disqualifier that holds: the prospect is graded D whatever its points. */
-  disqualifiedBy: string | null;
-  contributions: Contribution[];
-};
 
 /** Who they are: deterministic in the traits and the ICP, so it is simply recomputed when either changes. */
 export function evaluateFit(icp: Icp, traits: Traits): FitResult {

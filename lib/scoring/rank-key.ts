@@ -1,12 +1,13 @@
 import type { Grade } from '../model/icp.js';
-import { type DecayedSum, netLog } from './decay.js';
+import { GRADE_DIGIT } from '../model/ranking.js';
+import type { DecayedSum } from '../model/score.js';
+import { netLog } from './decay.js';
 
 /**
  * The ranking index sort key: grade first (A highest), then the forward-decayed net engagement sum, then the
  * prospect id as a tie-break. Plain string order equals ranking order, so a descending Query is the ranked list,
  * at any time: current engagement is the stored sum times a factor common to every prospect of the ICP.
  */
-export const GRADE_DIGIT: Record<Grade, string> = { A: '4', B: '3', C: '2', D: '1' };
 // log2 of the sum lies well inside +-2^20 (that would be a million half-lives after 2025).
 const LOG_OFFSET = 2 ** 20;
 // 1e9 steps per unit of log2: values closer than a relative 7e-10 may tie (then the prospect id decides).

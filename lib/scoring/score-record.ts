@@ -1,63 +1,12 @@
-import type { Grade, Icp, SegmentDefinition } from '../model/icp.js';
+import type { Icp, SegmentDefinition } from '../model/icp.js';
+import type { EngagementState, FitResult, Milestones, ScoreRecord } from '../model/score.js';
 import { shardOf } from '../model/shard.js';
 import { isSalesResponse, type Touchpoint } from '../model/touchpoint.js';
 import type { Traits } from '../model/traits.js';
-import { deserialiseSum, serialiseSum, timeWhenValueFallsTo } from './decay.js';
-import { evaluateFit, type FitResult, segmentsOf } from './fit.js';
+import { timeWhenValueFallsTo } from './decay.js';
+import { evaluateFit, segmentsOf } from './fit.js';
 import { rankSortKey } from './rank-key.js';
-import {
-  applyTouchpoint,
-  EMPTY_STATE,
-  type EngagementState,
-  engagementAt,
-  explain,
-  type LedgerEntry,
-  nextQualification,
-} from './score.js';
-
-/**
- * One prospect's score for one ICP version, as the stream keeps it. Everything here is bounded: the ledger has
- * one entry per engagement rule of the ICP, whatever the prospect's history.
- */
-export type ScoreRecord = {
-  prospectId: string;
-  icpId: string;
-  version: number;
-  /** Optimistic-concurrency counter: every write is conditional on the revision it read. */
-  rev: number;
-  fit: FitResult;
-  segments: string[];
-  state: EngagementState;
-  /** Whether the prospect qualifies now (hysteresis applied)... */
-  qualified: boolean;
-  /** ...and whether a `qualified` touchpoint announced it; they differ only until the announcement is written. */
-  announced: boolean;
-  qualifiedAt?: string;
-  /** Where the prospect sits in the ranking: its entry's key, and since when that key holds. Sales rank known
-   * people only, so an anonymous visitor has none until it is identified. */
-  rank?: RankPosition;
-  /** When a qualified prospect's decaying engagement falls to dropAt: the re-check is due then. */
-  recheckAt?: string;
-  /** First occurrences the experience report measures from; absent on records written before it existed. */
-  milestones?: Milestones;
-  updatedAt: string;
-};
-
-/**
- * Each set once, by the first touchpoint (in stream order) that reaches it, so the counters derived from them
- * count each prospect once. Bounded: a few timestamps and the segment ids of one cohort.
- */
-export type Milestones = {
-  firstFormAt?: string;
-  /** The form a prospect first came through: the `form` group of its prospect-level figures. */
-  firstFormId?: string;
-  /** The first sales activity at or after the first form submission. */
-  firstResponseAt?: string;
-  customerAt?: string;
-  firstQualifiedAt?: string;
-  /** Where the first qualification was counted, so a later conversion is counted in the same cohort. */
-  qualifiedCohort?: { day: string; grade: Grade; segments: string[]; form?: string };
-};
+import { applyTouchpoint, EMPTY_STATE, engagementAt, explain, nextQualification } from './score.js';
 
 /** Milestones after one touchpoint (before qualification, which settle adds): pure, O(1). */
 export function nextMilestones(previous: Milestones | undefined, touchpoint: Touchpoint): Milestones {
@@ -72,8 +21,6 @@ export function nextMilestones(previous: Milestones | undefined, touchpoint: Tou
   if (touchpoint.type === 'conversion' && !next.customerAt) next.customerAt = at;
   return next;
 }
-
-export type RankPosition = { shard: number; sortKey: string; validFrom: string };
 
 export type ScoringInput = {
   icp: Icp;
@@ -179,6 +126,14 @@ function settle(
   };
 }
 
+/**
+ * When the re-check sweep must look at a score again: at once while a change of qualification is still to be
+ * announced, else when its decaying engagement reaches dropAt; never for a score with nothing to re-check.
+ */
+export function recheckDueAt(record: ScoreRecord): string | undefined {
+  return record.qualified !== record.announced ? record.updatedAt : record.recheckAt;
+}
+
 /** The announcement a record still owes, if any; the caller writes the touchpoint and marks it announced. */
 export function pendingTransition(record: ScoreRecord): Transition | undefined {
   if (record.qualified === record.announced) return undefined;
@@ -217,59 +172,4 @@ export function presentScore(record: ScoreRecord, icp: Icp, now: Date): ScoreVie
 
 export function round(value: number): number {
   return Math.round(value * 100) / 100;
-}
-
-// ---- storage form: DynamoDB has no -Infinity, so empty log-sums are stored as null ----
-
-type StoredSum = ReturnType<typeof serialiseSum>;
-type StoredLedgerEntry = Omit<LedgerEntry, 'sum'> & { sum: StoredSum };
-
-export function serialiseRecord(record: ScoreRecord) {
-  return {
-    ...record,
-    state: {
-      ...record.state,
-      engagement: serialiseSum(record.state.engagement),
-      ledger: Object.fromEntries(
-        Object.entries(record.state.ledger).map(([ruleId, entry]) => [
-          ruleId,
-          { ...entry, sum: serialiseSum(entry.sum) },
-        ]),
-      ),
-    },
-  };
-}
-
-export function deserialiseRecord(item: Record<string, unknown>): ScoreRecord {
-  const stored = item as unknown as ScoreRecord & {
-    state: Omit<EngagementState, 'engagement' | 'ledger'> & {
-      engagement: StoredSum;
-      ledger: Record<string, StoredLedgerEntry>;
-    };
-  };
-  const ledger: Record<string, LedgerEntry> = {};
-  for (const [ruleId, entry] of Object.entries(stored.state.ledger ?? {}))
-    ledger[ruleId] = { ...entry, sum: deserialiseSum(entry.sum) };
-  return {
-    prospectId: stored.prospectId,
-    icpId: stored.icpId,
-    version: stored.version,
-    rev: stored.rev,
-    fit: stored.fit,
-    segments: stored.segments ?? [],
-    state: {
-      engagement: deserialiseSum(stored.state.engagement),
-      ledger,
-      touchpointsApplied: stored.state.touchpointsApplied ?? 0,
-      ...(stored.state.lastTouchpointAt ? { lastTouchpointAt: stored.state.lastTouchpointAt } : {}),
-      experience: stored.state.experience ?? {},
-    },
-    qualified: stored.qualified,
-    announced: stored.announced,
-    ...(stored.qualifiedAt ? { qualifiedAt: stored.qualifiedAt } : {}),
-    ...(stored.rank ? { rank: stored.rank } : {}),
-    ...(stored.recheckAt ? { recheckAt: stored.recheckAt } : {}),
-    ...(stored.milestones ? { milestones: stored.milestones } : {}),
-    updatedAt: stored.updatedAt,
-  };
 }

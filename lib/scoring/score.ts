@@ -1,39 +1,12 @@
 import type { Icp } from '../model/icp.js';
+import type { EngagementState, FitResult, LedgerEntry } from '../model/score.js';
 import type { Touchpoint } from '../model/touchpoint.js';
-import { addPoints, type DecayedSum, valueAt, ZERO_SUM } from './decay.js';
+import { addPoints, valueAt, ZERO_SUM } from './decay.js';
 import { matchingRules, surveyAnswers } from './engagement.js';
-import type { FitResult } from './fit.js';
 
 /** Days of per-rule daily counts kept: enough for daily caps and "this week" in explanations. */
 export const LEDGER_DAYS = 8;
 const DAY_MS = 86_400_000;
-
-export type LedgerEntry = {
-  reason: string;
-  sum: DecayedSum;
-  /** Touchpoints that matched, capped or not. */
-  count: number;
-  capped: number;
-  lastAt: string;
-  /** yyyy-mm-dd -> touchpoints that matched that day (the last LEDGER_DAYS days seen). */
-  days: Record<string, number>;
-};
-
-export type ExperienceSignals = {
-  nps?: { score: number; at: string };
-  csat?: { score: number; at: string };
-  surveyAnswers?: number;
-};
-
-/** What the stream has folded into one prospect's score for one ICP: bounded whatever the history. */
-export type EngagementState = {
-  engagement: DecayedSum;
-  /** One entry per engagement rule of the ICP (at most 50). */
-  ledger: Record<string, LedgerEntry>;
-  touchpointsApplied: number;
-  lastTouchpointAt?: string;
-  experience: ExperienceSignals;
-};
 
 export const EMPTY_STATE: EngagementState = {
   engagement: ZERO_SUM,

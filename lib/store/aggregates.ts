@@ -1,10 +1,7 @@
-import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { CounterIncrement, Dimension } from '../experience/increments.js';
-import type { CounterItem } from '../experience/metrics.js';
-import { documents, queryAll, tableName } from './client.js';
+import type { CounterIncrement, CounterItem, Dimension } from '../model/counters.js';
+import { queryAll, tableName } from './client.js';
 import { keys, type TableKey } from './keys.js';
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import { type NamedItem, transactWrite } from './transaction.js';
 
 /** Counters of onboarding sequences belong to no ICP: they live under this scope, which no ICP id can spell. */
 export const ANY_ICP = '*';
@@ -35,8 +32,11 @@ export function counterUpdates(icpId: string, increments: readonly CounterIncrem
  * One `ADD` per counter item, for a caller's transaction: ADD creates the item and each attribute when missing,
  * so no read is needed, and the caller's transaction makes the addition happen exactly once with its cause.
  */
-export function counterUpdateItem(update: CounterUpdate): TransactItem {
-  return { Update: addToCounters(update) };
+export function counterUpdateItems(updates: readonly CounterUpdate[]): NamedItem[] {
+  return updates.map((update) => ({
+    name: `counters:${update.key.PK}|${update.key.SK}`,
+    item: { Update: addToCounters(update) },
+  }));
 }
 
 /** The UpdateItem input that adds `add` to the counters of one item, creating what is missing. */
@@ -52,12 +52,11 @@ export function addToCounters(update: CounterUpdate) {
   };
 }
 
-/** Adds counters in a transaction of their own (benchmarks and the onboarding hook when it has none). */
+/** Adds counters in transactions of their own (tests and benchmarks seeding a report). */
 export async function addCounters(updates: readonly CounterUpdate[]): Promise<void> {
   for (let start = 0; start < updates.length; start += 100) {
-    await documents.send(
-      new TransactWriteCommand({ TransactItems: updates.slice(start, start + 100).map(counterUpdateItem) }),
-    );
+    const outcome = await transactWrite(counterUpdateItems(updates.slice(start, start + 100)));
+    if (!outcome.committed) throw new Error('Counters were being updated concurrently');
   }
 }
 

@@ -8,10 +8,12 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { shardOf } from '../model/shard.js';
+import { type CounterUpdate, counterUpdateItems } from './aggregates.js';
 import { documents, queryPages, tableName } from './client.js';
 import { expectationsGivenItems } from './expectations.js';
 import { keys, prospectIdFromPartition, sequenceIdFromEnrollmentKey } from './keys.js';
 import { isConditionFailure } from './prospects.js';
+import { type NamedItem, transactWrite } from './transaction.js';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -315,67 +317,61 @@ export async function advanceEnrollment(
   next: Enrollment,
   fromIndex: number,
   send: SendUpdate | undefined,
-  /** Expectations this send told for the first time: recorded open, and counted given, with it. */
-  given: readonly GivenExpectation[] = [],
+  /** Expectations this send told for the first time, recorded open with it, and the counters they add. */
+  given: { expectations: readonly GivenExpectation[]; counters: readonly CounterUpdate[] } = {
+    expectations: [],
+    counters: [],
+  },
 ): Promise<'advanced' | 'ended-meanwhile' | 'moved'> {
-  const sendItem = send ? [sendUpdateItem(next, send)] : [];
-  // After the enrollment item, so the cancellation positions checked below stay where they are.
-  const givenItems = expectationsGivenItems(next.prospectId, next.sequenceId, given);
-  try {
-    await documents.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          ...sendItem,
-          {
-            Put: {
-              TableName: tableName,
-              Item: enrollmentItem(next),
-              ConditionExpression: '#status = :active AND stepIndex = :index',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':active': 'active', ':index': fromIndex },
-            },
-          },
-          ...givenItems,
-        ],
-      }),
-    );
-    return 'advanced';
-  } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
-    if (send && cancelledOn(error, 0)) return 'moved';
-    if (!cancelledOn(error, sendItem.length)) throw error;
-  }
+  const sendPart: NamedItem[] = send ? [{ name: 'send', item: sendUpdateItem(next, send) }] : [];
+  const givenParts = [
+    ...expectationsGivenItems(next.prospectId, next.sequenceId, given.expectations),
+    ...counterUpdateItems(given.counters),
+  ];
+  const advancedOutcome = await transactWrite([
+    ...sendPart,
+    {
+      name: 'enrollment',
+      item: {
+        Put: {
+          TableName: tableName,
+          Item: enrollmentItem(next),
+          ConditionExpression: '#status = :active AND stepIndex = :index',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':active': 'active', ':index': fromIndex },
+        },
+      },
+    },
+    ...givenParts,
+  ]);
+  if (advancedOutcome.committed) return 'advanced';
+  if (advancedOutcome.failed.includes('send')) return 'moved';
+  if (!advancedOutcome.failed.includes('enrollment')) throw new Error('The enrollment changed concurrently');
   const latest = next.history.at(-1);
-  try {
-    await documents.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          ...sendItem,
-          {
-            Update: {
-              TableName: tableName,
-              Key: keys.enrollment(next.prospectId, next.sequenceId),
-              UpdateExpression:
-                'SET history = list_append(history, :latest), stepIndex = :next, expectations = :expectations, updatedAt = :now',
-              ConditionExpression: 'stepIndex = :index',
-              ExpressionAttributeValues: {
-                ':latest': latest ? [latest] : [],
-                ':next': next.stepIndex,
-                ':expectations': next.expectations,
-                ':now': next.updatedAt,
-                ':index': fromIndex,
-              },
-            },
+  const endedOutcome = await transactWrite([
+    ...sendPart,
+    {
+      name: 'enrollment',
+      item: {
+        Update: {
+          TableName: tableName,
+          Key: keys.enrollment(next.prospectId, next.sequenceId),
+          UpdateExpression:
+            'SET history = list_append(history, :latest), stepIndex = :next, expectations = :expectations, updatedAt = :now',
+          ConditionExpression: 'stepIndex = :index',
+          ExpressionAttributeValues: {
+            ':latest': latest ? [latest] : [],
+            ':next': next.stepIndex,
+            ':expectations': next.expectations,
+            ':now': next.updatedAt,
+            ':index': fromIndex,
           },
-          ...givenItems,
-        ],
-      }),
-    );
-    return 'ended-meanwhile';
-  } catch (error) {
-    if (error instanceof TransactionCanceledException) return 'moved';
-    throw error;
-  }
+        },
+      },
+    },
+    ...givenParts,
+  ]);
+  return endedOutcome.committed ? 'ended-meanwhile' : 'moved';
 }
 
 function sendUpdateItem(enrollment: Enrollment, send: SendUpdate): TransactItem {

@@ -1,10 +1,9 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { type ExpectationCount, expectationIncrements } from '../experience/increments.js';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { shardOf } from '../model/shard.js';
-import { ANY_ICP, counterUpdateItem, counterUpdates } from './aggregates.js';
+import { type CounterUpdate, counterUpdateItems } from './aggregates.js';
 import { documents, queryPages, tableName } from './client.js';
 import { keys, prospectIdFromPartition } from './keys.js';
+import { type NamedItem, transactWrite } from './transaction.js';
 
 /**
  * The lifecycle of one promise a sequence made to one customer: given (the first email that tells it was sent),
@@ -16,8 +15,6 @@ import { keys, prospectIdFromPartition } from './keys.js';
  * ever changed by conditional updates from `open`, so each outcome is written, and counted, once. While open it
  * carries the sparse due keys of its deadline, like an active enrollment carries its next step's.
  */
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 export const EXPECTATION_DUE_SHARDS = 4;
 
@@ -41,42 +38,34 @@ export type GivenInput = { id: string; text: string; givenAt: string; deadline: 
 
 /**
  * For the transaction that records the send that told these expectations: each as a new open item with its
- * deadline in the due index, and `given` counted. Conditional on not existing, so a promise is given once.
+ * deadline in the due index. Conditional on not existing, so a promise is given once.
  */
 export function expectationsGivenItems(
   prospectId: string,
   sequenceId: string,
   given: readonly GivenInput[],
-): TransactItem[] {
-  if (!given.length) return [];
-  const puts: TransactItem[] = given.map((expectation) => ({
-    Put: {
-      TableName: tableName,
-      Item: {
-        ...keys.expectation(prospectId, sequenceId, expectation.id),
-        entity: 'expectation',
-        prospectId,
-        sequenceId,
-        expectationId: expectation.id,
-        text: expectation.text,
-        givenAt: expectation.givenAt,
-        deadline: expectation.deadline,
-        status: 'open',
-        ...dueKeys(prospectId, sequenceId, expectation.id, expectation.deadline),
+): NamedItem[] {
+  return given.map((expectation) => ({
+    name: `expectation:${expectation.id}`,
+    item: {
+      Put: {
+        TableName: tableName,
+        Item: {
+          ...keys.expectation(prospectId, sequenceId, expectation.id),
+          entity: 'expectation',
+          prospectId,
+          sequenceId,
+          expectationId: expectation.id,
+          text: expectation.text,
+          givenAt: expectation.givenAt,
+          deadline: expectation.deadline,
+          status: 'open',
+          ...dueKeys(prospectId, sequenceId, expectation.id, expectation.deadline),
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
       },
-      ConditionExpression: 'attribute_not_exists(PK)',
     },
   }));
-  const increments = given.flatMap((expectation) =>
-    expectationIncrements({
-      prospectId,
-      sequenceId,
-      expectationId: expectation.id,
-      givenAt: expectation.givenAt,
-      count: 'given',
-    }),
-  );
-  return [...puts, ...counterUpdates(ANY_ICP, increments).map(counterUpdateItem)];
 }
 
 export type ExpectationDecision = {
@@ -88,59 +77,45 @@ export type ExpectationDecision = {
 
 /**
  * For a caller's transaction: each expectation decided (conditional on it still being open; a broken one also
- * on its deadline having passed) and leaving the due index, with its outcome counted.
+ * on its deadline having passed) and leaving the due index.
  */
-export function expectationsDecidedItems(decisions: readonly ExpectationDecision[]): TransactItem[] {
-  const items: TransactItem[] = decisions.map(({ expectation, status, at, respondedAt }) => ({
-    Update: {
-      TableName: tableName,
-      Key: keys.expectation(expectation.prospectId, expectation.sequenceId, expectation.expectationId),
-      UpdateExpression: `SET #status = :status, decidedAt = :at${respondedAt ? ', respondedAt = :responded' : ''} REMOVE GSI1PK, GSI1SK`,
-      ConditionExpression: status === 'broken' ? '#status = :open AND deadline < :at' : '#status = :open',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':status': status,
-        ':at': at,
-        ':open': 'open',
-        ...(respondedAt ? { ':responded': respondedAt } : {}),
+export function expectationsDecidedItems(decisions: readonly ExpectationDecision[]): NamedItem[] {
+  return decisions.map(({ expectation, status, at, respondedAt }) => ({
+    name: `expectation:${expectation.sequenceId}#${expectation.expectationId}`,
+    item: {
+      Update: {
+        TableName: tableName,
+        Key: keys.expectation(expectation.prospectId, expectation.sequenceId, expectation.expectationId),
+        UpdateExpression: `SET #status = :status, decidedAt = :at${respondedAt ? ', respondedAt = :responded' : ''} REMOVE GSI1PK, GSI1SK`,
+        ConditionExpression: status === 'broken' ? '#status = :open AND deadline < :at' : '#status = :open',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':status': status,
+          ':at': at,
+          ':open': 'open',
+          ...(respondedAt ? { ':responded': respondedAt } : {}),
+        },
       },
     },
   }));
-  const increments = decisions.flatMap(({ expectation, status }) =>
-    expectationIncrements({
-      prospectId: expectation.prospectId,
-      sequenceId: expectation.sequenceId,
-      expectationId: expectation.expectationId,
-      givenAt: expectation.givenAt,
-      count: status satisfies ExpectationCount,
-    }),
-  );
-  return [...items, ...counterUpdates(ANY_ICP, increments).map(counterUpdateItem)];
 }
 
 /**
- * Marks an expectation broken at `now` and counts it, in one transaction: `decided` when it was decided
- * meanwhile (met by a response, broken by another run) or its deadline has not passed; `conflict` when another
- * transaction held the item, so the caller re-reads and tries again.
+ * Marks an expectation broken at `now` with the counters its outcome adds, in one transaction: `decided` when it
+ * was decided meanwhile (met by a response, broken by another run) or its deadline has not passed; `conflict`
+ * when another transaction held the item, so the caller re-reads and tries again.
  */
 export async function breakExpectation(
   expectation: ExpectationRecord,
   now: Date,
+  counters: readonly CounterUpdate[],
 ): Promise<'broken' | 'decided' | 'conflict'> {
-  try {
-    await documents.send(
-      new TransactWriteCommand({
-        TransactItems: expectationsDecidedItems([{ expectation, status: 'broken', at: now.toISOString() }]),
-      }),
-    );
-    return 'broken';
-  } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
-    const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code);
-    if (codes[0] === 'ConditionalCheckFailed') return 'decided';
-    if (codes.includes('TransactionConflict')) return 'conflict';
-    throw error;
-  }
+  const outcome = await transactWrite([
+    ...expectationsDecidedItems([{ expectation, status: 'broken', at: now.toISOString() }]),
+    ...counterUpdateItems(counters),
+  ]);
+  if (outcome.committed) return 'broken';
+  return outcome.failed.length ? 'decided' : 'conflict';
 }
 
 export async function getExpectation(

@@ -253,8 +253,11 @@ export async function getProfile(
       ConsistentRead: consistent,
     }),
   );
-  if (!result.Item) return undefined;
-  const { PK: _pk, SK: _sk, entity: _entity, ...profile } = result.Item;
+  return result.Item ? profileFromItem(result.Item) : undefined;
+}
+
+export function profileFromItem(item: Record<string, unknown>): ProspectProfile {
+  const { PK: _pk, SK: _sk, entity: _entity, ...profile } = item;
   return profile as ProspectProfile;
 }
 

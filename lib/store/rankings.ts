@@ -1,8 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Grade } from '../model/icp.js';
-import type { ShardRead } from '../ranking/merge.js';
-import type { RankEntry } from '../ranking/rank-entry.js';
-import { GRADE_DIGIT } from '../scoring/rank-key.js';
+import type { RankEntry, ShardRead } from '../model/ranking.js';
+import { GRADE_DIGIT } from '../model/ranking.js';
 import { documents, tableName } from './client.js';
 import { keys } from './keys.js';
 

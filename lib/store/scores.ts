@@ -1,11 +1,17 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ProspectProfile } from '../model/prospect.js';
+import type { RankEntry } from '../model/ranking.js';
+import {
+  deserialiseSum,
+  type EngagementState,
+  type LedgerEntry,
+  type ScoreRecord,
+  type StoredSum,
+  serialiseSum,
+} from '../model/score.js';
 import { shardOf } from '../model/shard.js';
 import type { Touchpoint } from '../model/touchpoint.js';
-import { type RankEntry, rankEntryFor, STALE_RANK_SECONDS } from '../ranking/rank-entry.js';
-import { deserialiseRecord, type ScoreRecord, serialiseRecord } from '../scoring/score-record.js';
-import { type CounterUpdate, counterUpdateItem } from './aggregates.js';
+import { type CounterUpdate, counterUpdateItems } from './aggregates.js';
 import { documents, queryPages, tableName } from './client.js';
 import {
   type ExpectationDecision,
@@ -14,13 +20,15 @@ import {
   expectationsDecidedItems,
 } from './expectations.js';
 import { isExpectationKey, isScoreKey, keys, prospectIdFromPartition, type TableKey } from './keys.js';
-import { touchpointItem } from './prospects.js';
+import { profileFromItem, touchpointItem } from './prospects.js';
+import { type NamedItem, transactWrite } from './transaction.js';
 
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+/** A ranking entry a score moved away from, kept while a walk may still read it. */
+export type StaleRank = { shard: number; sortKey: string; validTo: string };
 
 export type StoredScore = ScoreRecord & {
   /** Rank entries this score left behind, kept for walks in progress, deleted once they are old enough. */
-  staleRanks: { shard: number; sortKey: string; validTo: string }[];
+  staleRanks: StaleRank[];
 };
 
 /**
@@ -49,153 +57,154 @@ export async function readProspectScores(prospectId: string): Promise<{
   const expectations: ExpectationRecord[] = [];
   for (const item of result.Items ?? []) {
     if (isExpectationKey(item.SK as string)) expectations.push(expectationFromItem(item));
-    else if (isScoreKey(item.SK as string))
-      scores.push({
-        ...deserialiseRecord(item),
-        staleRanks: decodeStaleRanks(item),
-      });
-    else if (item.SK === keys.prospectProfile(prospectId).SK) {
-      const { PK: _pk, SK: _sk, entity: _entity, ...rest } = item;
-      profile = rest as ProspectProfile;
-    }
+    else if (isScoreKey(item.SK as string)) scores.push(storedScoreFromItem(item));
+    else if (item.SK === keys.prospectProfile(prospectId).SK) profile = profileFromItem(item);
   }
   return { profile, scores, expectations };
 }
 
+/** What a new score does to its ranking, as the ranking decided it: the store writes exactly this. */
+export type RankChanges = {
+  /** The entry for the score's current position (new, or rewritten because what it shows changed). */
+  put?: RankEntry;
+  /** The entry the score moved away from: closed at `validTo`, left to TTL at `expiresAt` if nothing deletes it. */
+  close?: { shard: number; sortKey: string; validTo: string; expiresAt: number };
+  /** Entries no walk can need any more. */
+  remove: { shard: number; sortKey: string }[];
+};
+
 export type ScoreWrite = {
   record: ScoreRecord;
-  /** The stored item this replaces (its revision is the write's condition), or undefined for a new one. */
-  previous: StoredScore | undefined;
+  /** The revision of the item this replaces (the write's condition), or undefined for a new item. */
+  expectedRev: number | undefined;
+  /** The stale ranking keys the item keeps. */
+  staleRanks: StaleRank[];
+  /** When the re-check sweep must look at this score again; undefined keeps it out of the due index. */
+  recheckDueAt: string | undefined;
+  rank: RankChanges;
 };
 
 export type ScoreCommit = {
   /** The touchpoint whose effect this is: marked scored in the same transaction, so it counts once. */
   touchpointKey?: TableKey;
-  profile: ProspectProfile;
+  prospectId: string;
   writes: ScoreWrite[];
   /** Score items of versions no longer served or built: removed with their rank entries. */
   removals: StoredScore[];
   /** `qualified` / `unqualified` touchpoints announcing a change. */
   announcements: Touchpoint[];
   /** Experience counters this change adds to: committed with it, so they count exactly once. */
-  counters?: CounterUpdate[];
-  /** Expectations the touchpoint kept: each conditional on still being open, and counted, with the scores. */
-  expectations?: ExpectationDecision[];
+  counters: CounterUpdate[];
+  /** Expectations the touchpoint kept: each conditional on still being open. */
+  expectations: ExpectationDecision[];
   now: Date;
 };
 
 export type CommitOutcome = 'committed' | 'already-applied' | 'conflict';
 
 /**
- * One transaction: the touchpoint's scored mark, every score item, their ranking entries, announcements. A
- * replayed record finds its mark and changes nothing; a concurrent writer makes the revision check fail and the
- * caller re-reads and retries.
+ * One transaction: the touchpoint's scored mark, every score item, their ranking entries, announcements,
+ * counters and expectations. A replayed record finds its mark and changes nothing; a concurrent writer makes the
+ * revision check fail and the caller re-reads and retries.
  */
 export async function commitScores(commit: ScoreCommit): Promise<CommitOutcome> {
-  const { now } = commit;
-  const nowIso = now.toISOString();
-  const items: TransactItem[] = [];
+  const nowIso = commit.now.toISOString();
+  const parts: NamedItem[] = [];
   if (commit.touchpointKey) {
-    items.push({
-      Update: {
-        TableName: tableName,
-        Key: commit.touchpointKey,
-        UpdateExpression: 'SET scoredAt = :now',
-        ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(scoredAt)',
-        ExpressionAttributeValues: { ':now': nowIso },
+    parts.push({
+      name: 'scored-mark',
+      item: {
+        Update: {
+          TableName: tableName,
+          Key: commit.touchpointKey,
+          UpdateExpression: 'SET scoredAt = :now',
+          ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(scoredAt)',
+          ExpressionAttributeValues: { ':now': nowIso },
+        },
       },
     });
   }
   // A merge or an erasure that started after this prospect was read must win: the scores would outlive it.
-  items.push({
-    ConditionCheck: {
-      TableName: tableName,
-      Key: keys.prospectProfile(commit.profile.prospectId),
-      ConditionExpression:
-        'attribute_exists(PK) AND attribute_not_exists(mergedInto) AND attribute_not_exists(erasingAt)',
+  parts.push({
+    name: 'profile',
+    item: {
+      ConditionCheck: {
+        TableName: tableName,
+        Key: keys.prospectProfile(commit.prospectId),
+        ConditionExpression:
+          'attribute_exists(PK) AND attribute_not_exists(mergedInto) AND attribute_not_exists(erasingAt)',
+      },
     },
   });
-  for (const { record, previous } of commit.writes) {
-    const previousRank = previous?.rank;
-    const rankMoved = previousRank !== undefined && !sameRank(previousRank, record.rank);
-    // A key that becomes current again is rewritten whole (validTo removed), so it is no longer stale.
-    const staleRanks = (previous?.staleRanks ?? []).filter((stale) => !sameRank(stale, record.rank));
-    if (previousRank && rankMoved) staleRanks.push({ ...previousRank, validTo: nowIso });
-    // Entries old enough that no walk can still need them go now; the rest wait for a later change or TTL.
-    const expired = staleRanks.filter(
-      (stale) => now.getTime() - Date.parse(stale.validTo) > STALE_RANK_SECONDS * 1000,
-    );
-    // At most a few deletions per write keep the transaction small; the rest go at later writes (or by TTL).
-    const dropped = [
-      ...expired,
-      ...staleRanks.filter((stale) => !expired.includes(stale)).slice(0, -MAX_STALE_RANKS),
-    ].slice(0, MAX_STALE_DELETES_PER_WRITE);
-    const kept = staleRanks.filter((stale) => !dropped.includes(stale));
-    items.push({
-      Put: {
-        TableName: tableName,
-        Item: scoreItem(record, kept),
-        ConditionExpression: previous ? '#rev = :rev' : 'attribute_not_exists(PK)',
-        ...(previous
-          ? {
-              ExpressionAttributeNames: { '#rev': 'rev' },
-              ExpressionAttributeValues: { ':rev': previous.rev },
-            }
-          : {}),
+  for (const write of commit.writes) parts.push(...scoreWriteItems(write));
+  for (const removed of commit.removals) parts.push(...removalItems(removed));
+  for (const announcement of commit.announcements) {
+    parts.push({
+      name: `announcement:${announcement.eventId}`,
+      item: {
+        Put: {
+          TableName: tableName,
+          Item: { ...touchpointItem(commit.prospectId, announcement), scoredAt: nowIso },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
       },
     });
-    if (record.rank)
-      items.push({
-        Put: { TableName: tableName, Item: rankItem(rankEntryFor(record, record.rank, commit.profile)) },
-      });
-    if (previousRank && rankMoved) {
-      items.push({
+  }
+  parts.push(...counterUpdateItems(commit.counters), ...expectationsDecidedItems(commit.expectations));
+  // Nothing but the profile check: the touchpoint changes nothing, and has no mark to set.
+  if (parts.length === 1) return 'committed';
+  const outcome = await transactWrite(parts);
+  if (outcome.committed) return 'committed';
+  if (outcome.failed.includes('scored-mark')) return 'already-applied';
+  return 'conflict';
+}
+
+function scoreWriteItems({ record, expectedRev, staleRanks, recheckDueAt, rank }: ScoreWrite): NamedItem[] {
+  const name = `${record.icpId}#${record.version}`;
+  const parts: NamedItem[] = [
+    {
+      name: `score:${name}`,
+      item: {
+        Put: {
+          TableName: tableName,
+          Item: scoreItem(record, staleRanks, recheckDueAt),
+          ConditionExpression: expectedRev !== undefined ? '#rev = :rev' : 'attribute_not_exists(PK)',
+          ...(expectedRev !== undefined
+            ? {
+                ExpressionAttributeNames: { '#rev': 'rev' },
+                ExpressionAttributeValues: { ':rev': expectedRev },
+              }
+            : {}),
+        },
+      },
+    },
+  ];
+  if (rank.put)
+    parts.push({ name: `rank:${name}`, item: { Put: { TableName: tableName, Item: rankItem(rank.put) } } });
+  if (rank.close) {
+    parts.push({
+      name: `rank-closed:${name}`,
+      item: {
         Update: {
           TableName: tableName,
-          Key: keys.rankEntry(record.icpId, record.version, previousRank.shard, previousRank.sortKey),
-          UpdateExpression: 'SET validTo = :now, expiresAt = :expires',
-          ExpressionAttributeValues: {
-            ':now': nowIso,
-            ':expires': Math.floor(now.getTime() / 1000) + STALE_RANK_SECONDS,
-          },
+          Key: keys.rankEntry(record.icpId, record.version, rank.close.shard, rank.close.sortKey),
+          UpdateExpression: 'SET validTo = :validTo, expiresAt = :expires',
+          ExpressionAttributeValues: { ':validTo': rank.close.validTo, ':expires': rank.close.expiresAt },
         },
-      });
-    }
-    for (const stale of dropped)
-      items.push({
+      },
+    });
+  }
+  for (const stale of rank.remove)
+    parts.push({
+      name: `rank-removed:${name}#${stale.shard}#${stale.sortKey}`,
+      item: {
         Delete: {
           TableName: tableName,
           Key: keys.rankEntry(record.icpId, record.version, stale.shard, stale.sortKey),
         },
-      });
-  }
-  for (const removed of commit.removals) items.push(...removalItems(removed));
-  for (const announcement of commit.announcements) {
-    items.push({
-      Put: {
-        TableName: tableName,
-        Item: { ...touchpointItem(commit.profile.prospectId, announcement), scoredAt: nowIso },
-        ConditionExpression: 'attribute_not_exists(PK)',
       },
     });
-  }
-  for (const update of commit.counters ?? []) items.push(counterUpdateItem(update));
-  items.push(...expectationsDecidedItems(commit.expectations ?? []));
-  if (items.length === 1) return 'committed';
-  // Config limits (MAX_ICPS, MAX_SEGMENTS in lib/admin/config-kinds.ts) keep this from happening; say so if it does.
-  if (items.length > MAX_TRANSACTION_ITEMS)
-    throw new Error(`A score commit needs ${items.length} items, over DynamoDB's ${MAX_TRANSACTION_ITEMS}`);
-  try {
-    await documents.send(new TransactWriteCommand({ TransactItems: items }));
-    return 'committed';
-  } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
-    const reasons = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
-    if (commit.touchpointKey && reasons[0] === 'ConditionalCheckFailed') return 'already-applied';
-    if (reasons.some((code) => code === 'ConditionalCheckFailed' || code === 'TransactionConflict'))
-      return 'conflict';
-    throw error;
-  }
+  return parts;
 }
 
 /** Prospects with a score due for a re-check at `now`, from the sparse due index, each once. */
@@ -225,46 +234,38 @@ export async function* dueForRecheck(now: Date): AsyncGenerator<string> {
 /** Removes every score of a prospect with its ranking entries: a merged-away visitor, an erased person. */
 export async function removeAllScores(prospectId: string): Promise<number> {
   const { scores } = await readProspectScores(prospectId);
-  for (const score of scores) {
-    // One transaction per score: at most 1 + 1 + 20 items, well inside the 100-item limit.
-    await documents.send(new TransactWriteCommand({ TransactItems: removalItems(score) }));
-  }
+  // One transaction per score: at most 1 + 1 + 20 items, well inside the 100-item limit.
+  for (const score of scores) await transactWrite(removalItems(score));
   return scores.length;
 }
 
 /** A prospect's score for a version, its current ranking entry and every stale one it left behind. */
-export function removalItems(score: StoredScore): TransactItem[] {
+function removalItems(score: StoredScore): NamedItem[] {
+  const name = `${score.icpId}#${score.version}`;
   return [
     {
-      Delete: { TableName: tableName, Key: keys.score(score.prospectId, score.icpId, score.version) },
+      name: `score-removed:${name}`,
+      item: {
+        Delete: { TableName: tableName, Key: keys.score(score.prospectId, score.icpId, score.version) },
+      },
     },
     ...[...(score.rank ? [score.rank] : []), ...score.staleRanks].map((rank) => ({
-      Delete: {
-        TableName: tableName,
-        Key: keys.rankEntry(score.icpId, score.version, rank.shard, rank.sortKey),
+      name: `rank-removed:${name}#${rank.shard}#${rank.sortKey}`,
+      item: {
+        Delete: {
+          TableName: tableName,
+          Key: keys.rankEntry(score.icpId, score.version, rank.shard, rank.sortKey),
+        },
       },
     })),
   ];
 }
 
-type RankKey = { shard: number; sortKey: string };
-
-function sameRank(a: RankKey, b: RankKey | undefined): boolean {
-  return a.shard === b?.shard && a.sortKey === b.sortKey;
-}
-
-/** Bounded, so a score item stays small whatever the activity; older stale entries are deleted early. */
-const MAX_STALE_RANKS = 20;
-const MAX_STALE_DELETES_PER_WRITE = 2;
-/** DynamoDB's limit on the items of one transaction. */
-const MAX_TRANSACTION_ITEMS = 100;
 const REQUALIFY_SHARDS = 4;
-
-type StaleRank = StoredScore['staleRanks'][number];
 
 /**
  * Stale ranking keys are stored compactly, `<shard>|<sort key without the prospect id>|<validTo, epoch seconds>`:
- * a busy prospect keeps up to MAX_STALE_RANKS of them, and every byte of the score item is paid on every write.
+ * a busy prospect keeps up to 20 of them, and every byte of the score item is paid on every write.
  */
 function encodeStaleRank(stale: StaleRank, prospectId: string): string {
   const suffix = `#${prospectId}`;
@@ -285,18 +286,17 @@ export function decodeStaleRanks(item: Record<string, unknown>): StaleRank[] {
   });
 }
 
-function scoreItem(record: ScoreRecord, staleRanks: StoredScore['staleRanks']) {
-  const recheck = record.qualified !== record.announced ? record.updatedAt : record.recheckAt;
+function scoreItem(record: ScoreRecord, staleRanks: StaleRank[], recheckDueAt: string | undefined) {
   return {
     ...keys.score(record.prospectId, record.icpId, record.version),
     entity: 'score',
     ...serialiseRecord(record),
     staleRanks: staleRanks.map((stale) => encodeStaleRank(stale, record.prospectId)),
     // Only scores with something to re-check are in the sparse due index.
-    ...(recheck
+    ...(recheckDueAt
       ? keys.requalifyDue(
           shardOf(record.prospectId, REQUALIFY_SHARDS),
-          recheck,
+          recheckDueAt,
           record.prospectId,
           record.icpId,
         )
@@ -312,4 +312,57 @@ export function rankItem(entry: RankEntry) {
   };
 }
 
-export { REQUALIFY_SHARDS };
+// ---- storage form: DynamoDB has no -Infinity, so empty log-sums are stored as null ----
+
+type StoredLedgerEntry = Omit<LedgerEntry, 'sum'> & { sum: StoredSum };
+
+function serialiseRecord(record: ScoreRecord) {
+  return {
+    ...record,
+    state: {
+      ...record.state,
+      engagement: serialiseSum(record.state.engagement),
+      ledger: Object.fromEntries(
+        Object.entries(record.state.ledger).map(([ruleId, entry]) => [
+          ruleId,
+          { ...entry, sum: serialiseSum(entry.sum) },
+        ]),
+      ),
+    },
+  };
+}
+
+function storedScoreFromItem(item: Record<string, unknown>): StoredScore {
+  const stored = item as unknown as ScoreRecord & {
+    state: Omit<EngagementState, 'engagement' | 'ledger'> & {
+      engagement: StoredSum;
+      ledger: Record<string, StoredLedgerEntry>;
+    };
+  };
+  const ledger: Record<string, LedgerEntry> = {};
+  for (const [ruleId, entry] of Object.entries(stored.state.ledger ?? {}))
+    ledger[ruleId] = { ...entry, sum: deserialiseSum(entry.sum) };
+  return {
+    prospectId: stored.prospectId,
+    icpId: stored.icpId,
+    version: stored.version,
+    rev: stored.rev,
+    fit: stored.fit,
+    segments: stored.segments ?? [],
+    state: {
+      engagement: deserialiseSum(stored.state.engagement),
+      ledger,
+      touchpointsApplied: stored.state.touchpointsApplied ?? 0,
+      ...(stored.state.lastTouchpointAt ? { lastTouchpointAt: stored.state.lastTouchpointAt } : {}),
+      experience: stored.state.experience ?? {},
+    },
+    qualified: stored.qualified,
+    announced: stored.announced,
+    ...(stored.qualifiedAt ? { qualifiedAt: stored.qualifiedAt } : {}),
+    ...(stored.rank ? { rank: stored.rank } : {}),
+    ...(stored.recheckAt ? { recheckAt: stored.recheckAt } : {}),
+    ...(stored.milestones ? { milestones: stored.milestones } : {}),
+    updatedAt: stored.updatedAt,
+    staleRanks: decodeStaleRanks(item),
+  };
+}

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyConfig, isKnownConfigKind } from '../../lib/configuration/config-kinds.js';
-import { runRescores } from '../../lib/scoring/rescore.js';
+import { runRescores } from '../../lib/pipeline/rescore.js';
 import { getScoringState } from '../../lib/store/scoring-state.js';
 
 /** Applies every `<dir>/<kind>s/<id>.json` (forms/, sources/, ...) templates before the sequences that name them. */

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import icpDocument from '../../config/example/icps/saas-midmarket.json' with { type: 'json' };
 import { handler as manageConfig } from '../../functions/manage-config.js';
 import { signLocalToken } from '../../lib/edge/http/auth.js';
-import { runRescores } from '../../lib/scoring/rescore.js';
+import { runRescores } from '../../lib/pipeline/rescore.js';
 import { claimSegment, listSegments } from '../../lib/store/rescore-store.js';
 import { invoke, jsonRequest } from '../support/http.js';
 import { drainIntoScores, readProspect, submitForm, useScoringTable } from '../support/scoring.js';

@@ -7,7 +7,7 @@ import { handler as scoreTouchpoints } from '../../functions/score-touchpoints.j
 import { signLocalToken } from '../../lib/edge/http/auth.js';
 import { httpHandler } from '../../lib/edge/http/handler.js';
 import { handleLogActivity } from '../../lib/edge/prospects/activity-endpoint.js';
-import { runRescores } from '../../lib/scoring/rescore.js';
+import { runRescores } from '../../lib/pipeline/rescore.js';
 import { lambdaContext } from '../../scripts/local/api-gateway.js';
 import { basicAuth, invoke, jsonRequest } from './http.js';
 import { streamReader } from './stream.js';

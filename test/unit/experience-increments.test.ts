@@ -2,17 +2,14 @@ import { describe, expect, it } from 'vitest';
 import icpDocument from '../../config/example/icps/saas-midmarket.json' with { type: 'json' };
 import smbDocument from '../../config/example/segments/smb.json' with { type: 'json' };
 import { bucketOf } from '../../lib/experience/histogram.js';
-import {
-  AGGREGATE_SHARDS,
-  type CounterIncrement,
-  expectationIncrements,
-  scoreIncrements,
-} from '../../lib/experience/increments.js';
+import { AGGREGATE_SHARDS, expectationIncrements, scoreIncrements } from '../../lib/experience/increments.js';
+import type { CounterIncrement } from '../../lib/model/counters.js';
 import { icpSchema, segmentSchema } from '../../lib/model/icp.js';
+import type { ScoreRecord } from '../../lib/model/score.js';
 import { shardOf } from '../../lib/model/shard.js';
 import type { Touchpoint } from '../../lib/model/touchpoint.js';
 import type { Traits } from '../../lib/model/traits.js';
-import { type ScoreRecord, scoreTouchpoint } from '../../lib/scoring/score-record.js';
+import { scoreTouchpoint } from '../../lib/scoring/score-record.js';
 
 const icp = icpSchema.parse(icpDocument);
 const segmentDefinitions = [segmentSchema.parse(smbDocument)];

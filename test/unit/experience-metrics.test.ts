@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  type CounterItem,
   conversionRate,
   csatMean,
   exactQuantile,
@@ -13,6 +12,7 @@ import {
   npsCategory,
   rollUp,
 } from '../../lib/experience/metrics.js';
+import type { CounterItem } from '../../lib/model/counters.js';
 
 describe('npsCategory', () => {
   it('splits 0-6, 7-8 and 9-10 into detractors, passives and promoters', () => {

@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { RankEntry, ShardRead } from '../../lib/model/ranking.js';
+import { serialiseSum } from '../../lib/model/score.js';
 import { shardOf } from '../../lib/model/shard.js';
-import { mergeShards, type ShardRead } from '../../lib/ranking/merge.js';
-import { presentRankEntry, type RankEntry } from '../../lib/ranking/rank-entry.js';
-import { addPoints, serialiseSum, ZERO_SUM } from '../../lib/scoring/decay.js';
+import { mergeShards } from '../../lib/ranking/merge.js';
+import { presentRankEntry } from '../../lib/ranking/rank-entry.js';
+import { addPoints, ZERO_SUM } from '../../lib/scoring/decay.js';
 
 type Item = { key: string; matches: boolean };
 

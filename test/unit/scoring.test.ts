@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import icpDocument from '../../config/example/icps/saas-midmarket.json' with { type: 'json' };
 import { icpSchema, segmentSchema } from '../../lib/model/icp.js';
+import type { ScoreRecord } from '../../lib/model/score.js';
 import type { Touchpoint } from '../../lib/model/touchpoint.js';
 import {
   addPoints,
@@ -28,7 +29,6 @@ import {
 import {
   pendingTransition,
   presentScore,
-  type ScoreRecord,
   scoreHistory,
   scoreTouchpoint,
 } from '../../lib/scoring/score-record.js';

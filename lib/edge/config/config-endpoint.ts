@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { applyConfig, isKnownConfigKind, type KnownConfigKind } from '../../configuration/config-kinds.js';
 import { parseOrThrow } from '../../model/errors.js';
-import { rescoreProgress } from '../../scoring/rescore.js';
+import { rescoreProgress } from '../../pipeline/rescore.js';
 import { getCurrentConfig, listConfigIds, listConfigVersions } from '../../store/config-store.js';
 import { requireScope } from '../http/auth.js';
 import { decodeUtf8, parseJson } from '../http/body.js';

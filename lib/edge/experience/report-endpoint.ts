@@ -1,8 +1,7 @@
 import * as z from 'zod';
 import { histogramIn, summarise } from '../../experience/histogram.js';
-import { type Audience, COUNTERS, type Dimension } from '../../experience/increments.js';
+import { type Audience, COUNTERS } from '../../experience/increments.js';
 import {
-  type CounterItem,
   conversionRate,
   csatMean,
   expectationSummary,
@@ -11,6 +10,7 @@ import {
   rollUp,
 } from '../../experience/metrics.js';
 import { configIdSchema } from '../../model/config-ids.js';
+import type { CounterItem, Dimension } from '../../model/counters.js';
 import { parseOrThrow } from '../../model/errors.js';
 import { GRADES } from '../../model/icp.js';
 import { ANY_ICP, readAggregateDays, readFormFailureDays } from '../../store/aggregates.js';

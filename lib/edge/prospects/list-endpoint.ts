@@ -1,11 +1,12 @@
 import type { z } from 'zod';
 import { parseOrThrow } from '../../model/errors.js';
 import { GRADES } from '../../model/icp.js';
+import { rescoreProgress } from '../../pipeline/rescore.js';
 import { mergeShards } from '../../ranking/merge.js';
-import { presentRankEntry, type RankedProspect, STALE_RANK_SECONDS } from '../../ranking/rank-entry.js';
+import { STALE_RANK_SECONDS } from '../../ranking/rank-changes.js';
+import { presentRankEntry, type RankedProspect } from '../../ranking/rank-entry.js';
 import { addPoints, ZERO_SUM } from '../../scoring/decay.js';
 import { engagementKey } from '../../scoring/rank-key.js';
-import { rescoreProgress } from '../../scoring/rescore.js';
 import { loadIcpVersion } from '../../scoring/scoring-config.js';
 import { queryRankShard, type RankFilters } from '../../store/rankings.js';
 import { getScoringState } from '../../store/scoring-state.js';

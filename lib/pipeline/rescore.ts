@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { scoreHistory } from '../scoring/score-record.js';
+import { loadIcpVersion, loadSegments } from '../scoring/scoring-config.js';
 import {
   appliedTouchpoints,
   claimSegment,
@@ -13,8 +15,7 @@ import { getScoringState, type IcpVersions, updateScoringState } from '../store/
 import { config } from '../util/config.js';
 import { log } from '../util/log.js';
 import { withRetries } from '../util/retry.js';
-import { scoreHistory } from './score-record.js';
-import { loadIcpVersion, loadSegments } from './scoring-config.js';
+import { scoreWrite } from './score-write.js';
 
 /** Parallel Scan segments of one rescore: that many workers can share it. */
 export const RESCORE_SEGMENTS = 4;
@@ -158,10 +159,12 @@ export async function rescoreProspect(prospectId: string, icpId: string, version
         },
       );
       const outcome = await commitScores({
-        profile,
-        writes: [{ record, previous: existing }],
+        prospectId,
+        writes: [scoreWrite(existing, record, profile, now)],
         removals: [],
         announcements: [],
+        counters: [],
+        expectations: [],
         now,
       });
       return outcome === 'conflict' ? undefined : true;
