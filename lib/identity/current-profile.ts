@@ -1,7 +1,7 @@
 import { NotFoundError } from '../model/errors.js';
 import type { ProspectProfile } from '../model/prospect.js';
 import type { Identities } from '../model/touchpoint.js';
-import { getProfile } from '../store/prospects.js';
+import { getProfile } from '../store/profiles.js';
 
 const MAX_MERGE_HOPS = 10;
 

@@ -1,19 +1,11 @@
 import { ThrottledError } from '../model/errors.js';
 import type { IdentityRef, ProspectProfile } from '../model/prospect.js';
 import type { Capture } from '../model/touchpoint.js';
+import { getAliases, identityKeyString } from '../store/aliases.js';
+import { getDedupProspect, writeTouchpoint } from '../store/capture-transaction.js';
 import { keys } from '../store/keys.js';
-import {
-  finishMerge,
-  foldProfile,
-  getAliases,
-  getDedupProspect,
-  getProfile,
-  identityKeyString,
-  markMerged,
-  moveTouchpoints,
-  repointAlias,
-  writeTouchpoint,
-} from '../store/prospects.js';
+import { finishMerge, foldProfile, markMerged, moveTouchpoints, repointAlias } from '../store/merges.js';
+import { getProfile } from '../store/profiles.js';
 import { removeAllScores } from '../store/scores.js';
 import { sha256Hex } from '../util/crypto.js';
 import { derivedProspectId, eventIdFor, identityRefs, mayMerge } from './identity.js';

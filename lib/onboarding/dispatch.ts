@@ -51,7 +51,7 @@ import {
   dueExpectations,
   getExpectation,
 } from '../store/expectations.js';
-import { getProfile } from '../store/prospects.js';
+import { getProfile } from '../store/profiles.js';
 import { config } from '../util/config.js';
 import { log } from '../util/log.js';
 import { withRetries } from '../util/retry.js';

@@ -4,7 +4,7 @@ import type { ProspectProfile } from '../model/prospect.js';
 import { evaluateFit, segmentsOf } from '../scoring/fit.js';
 import { loadIcpVersion, loadSegments } from '../scoring/scoring-config.js';
 import { decideOnboarding, type Enrollment, type OnboardingDecision } from '../store/enrollments.js';
-import { getProfile } from '../store/prospects.js';
+import { getProfile } from '../store/profiles.js';
 import { getScoringState } from '../store/scoring-state.js';
 import { type Customer, chooseSequence } from './choose-sequence.js';
 import { loadCurrentSequences } from './onboarding-config.js';

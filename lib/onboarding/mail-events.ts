@@ -7,8 +7,8 @@
 import * as z from 'zod';
 import { emailHash } from '../identity/identity.js';
 import { recordCapture } from '../identity/record-capture.js';
+import { getAlias } from '../store/aliases.js';
 import { endAllEnrollments, type Suppression, suppressAddress } from '../store/enrollments.js';
-import { getAlias } from '../store/prospects.js';
 import { log } from '../util/log.js';
 import { isEmailAddress } from '../util/text.js';
 

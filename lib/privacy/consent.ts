@@ -1,6 +1,6 @@
 import type { ConsentRecord } from '../model/touchpoint.js';
 import { endAllEnrollments } from '../store/enrollments.js';
-import { withdrawConsent } from '../store/prospects.js';
+import { withdrawConsent } from '../store/profiles.js';
 
 export type MarketingStopped = { consent: ConsentRecord | undefined; enrollmentsEnded: number };
 

@@ -32,7 +32,7 @@ import {
   readPartition,
   type Tombstone,
 } from '../store/erasure.js';
-import { getProfile } from '../store/prospects.js';
+import { getProfile } from '../store/profiles.js';
 import { readProspectScores, removeAllScores } from '../store/scores.js';
 import { config } from '../util/config.js';
 import { hmacHex } from '../util/crypto.js';

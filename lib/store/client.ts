@@ -1,5 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { config } from '../util/config.js';
 
 // One client per process: its connection pool is reused across invocations of a warm Lambda.
@@ -30,4 +35,20 @@ export async function queryAll(input: QueryCommandInput): Promise<Record<string,
   const items: Record<string, unknown>[] = [];
   for await (const page of queryPages(input)) items.push(...page);
   return items;
+}
+
+export async function batchWrite(requests: Record<string, unknown>[]): Promise<void> {
+  let pending: Record<string, unknown>[] | undefined = requests;
+  for (let attempt = 0; pending?.length; attempt++) {
+    if (attempt > 8) throw new Error('BatchWrite left unprocessed items after retries');
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 10));
+    const result = await documents.send(
+      new BatchWriteCommand({ RequestItems: { [tableName]: pending as never } }),
+    );
+    pending = result.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined;
+  }
+}
+
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }

@@ -9,10 +9,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { shardOf } from '../model/shard.js';
 import { type CounterUpdate, counterUpdateItems } from './aggregates.js';
-import { documents, queryPages, tableName } from './client.js';
+import { documents, isConditionFailure, queryPages, tableName } from './client.js';
 import { expectationsGivenItems } from './expectations.js';
 import { keys, prospectIdFromPartition, sequenceIdFromEnrollmentKey } from './keys.js';
-import { isConditionFailure } from './prospects.js';
 import { type NamedItem, transactWrite } from './transaction.js';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];

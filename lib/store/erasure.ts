@@ -1,9 +1,8 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { IdentityKind, ProspectProfile } from '../model/prospect.js';
-import { documents, queryAll, tableName } from './client.js';
+import { batchWrite, documents, isConditionFailure, queryAll, tableName } from './client.js';
 import { keys, type TableKey } from './keys.js';
-import { batchWrite, isConditionFailure } from './prospects.js';
 
 export type ErasureCounts = {
   touchpoints: number;

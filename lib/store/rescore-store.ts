@@ -1,8 +1,8 @@
 import { PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Touchpoint } from '../model/touchpoint.js';
-import { documents, queryAll, tableName } from './client.js';
+import { documents, isConditionFailure, queryAll, tableName } from './client.js';
 import { keys } from './keys.js';
-import { isConditionFailure, touchpointFromItem } from './prospects.js';
+import { touchpointFromItem } from './touchpoints.js';
 
 export type RescoreSegment = {
   icpId: string;

@@ -20,7 +20,8 @@ import {
   expectationsDecidedItems,
 } from './expectations.js';
 import { isExpectationKey, isScoreKey, keys, prospectIdFromPartition, type TableKey } from './keys.js';
-import { profileFromItem, touchpointItem } from './prospects.js';
+import { profileFromItem } from './profiles.js';
+import { touchpointItem } from './touchpoints.js';
 import { type NamedItem, transactWrite } from './transaction.js';
 
 /** A ranking entry a score moved away from, kept while a walk may still read it. */

@@ -1,8 +1,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../util/config.js';
-import { documents, tableName } from './client.js';
+import { documents, isConditionFailure, tableName } from './client.js';
 import { keys } from './keys.js';
-import { isConditionFailure } from './prospects.js';
 
 /**
  * Which version of each ICP readers are served, and which one a background rescore is building. The stream

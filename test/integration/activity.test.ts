@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handler as logActivity } from '../../functions/log-activity.js';
 import { signLocalToken } from '../../lib/edge/http/auth.js';
-import { getAlias } from '../../lib/store/prospects.js';
+import { getAlias } from '../../lib/store/aliases.js';
 import { invoke, jsonRequest } from '../support/http.js';
 import {
   drainIntoScores,

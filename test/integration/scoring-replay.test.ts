@@ -7,8 +7,8 @@ import icpDocument from '../../config/example/icps/saas-midmarket.json' with { t
 import { icpSchema } from '../../lib/model/icp.js';
 import { valueAt } from '../../lib/scoring/decay.js';
 import { applyTouchpoint, EMPTY_STATE } from '../../lib/scoring/score.js';
-import { touchpointFromItem } from '../../lib/store/prospects.js';
 import { readProspectScores } from '../../lib/store/scores.js';
+import { touchpointFromItem } from '../../lib/store/touchpoints.js';
 import { deliver, sendEvents, useScoringTable } from '../support/scoring.js';
 import type { streamReader } from '../support/stream.js';
 

@@ -8,8 +8,8 @@ import { applyTouchpointToScores } from '../../lib/pipeline/apply-scores.js';
 import { documents, queryAll } from '../../lib/store/client.js';
 import { beginErasure } from '../../lib/store/erasure.js';
 import { keys } from '../../lib/store/keys.js';
-import { touchpointItem } from '../../lib/store/prospects.js';
 import { readProspectScores } from '../../lib/store/scores.js';
+import { touchpointItem } from '../../lib/store/touchpoints.js';
 import { lambdaContext } from '../../scripts/local/api-gateway.js';
 import { scheduledEvent } from '../../scripts/local/scheduler.js';
 import {

@@ -5,7 +5,7 @@ import * as z from 'zod';
 import type { Touchpoint } from '../../model/touchpoint.js';
 import { applyTouchpointToScores } from '../../pipeline/apply-scores.js';
 import { keys } from '../../store/keys.js';
-import { touchpointFromItem } from '../../store/prospects.js';
+import { touchpointFromItem } from '../../store/touchpoints.js';
 import { log } from '../../util/log.js';
 
 // Different prospects are scored side by side; one prospect's touchpoints strictly in stream order.

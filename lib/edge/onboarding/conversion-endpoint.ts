@@ -3,7 +3,7 @@ import { followMerges, recordCapture } from '../../identity/record-capture.js';
 import { parseOrThrow } from '../../model/errors.js';
 import { cleanTraits } from '../../model/traits.js';
 import { enrollCustomer } from '../../onboarding/enroll.js';
-import { getProfile } from '../../store/prospects.js';
+import { getProfile } from '../../store/profiles.js';
 import { config } from '../../util/config.js';
 import { sha256Hex } from '../../util/crypto.js';
 import { isEmailAddress, normaliseEmail } from '../../util/text.js';

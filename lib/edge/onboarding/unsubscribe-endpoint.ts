@@ -3,7 +3,7 @@ import { recordCapture } from '../../identity/record-capture.js';
 import { type UnsubscribePayload, verifyUnsubscribeToken } from '../../onboarding/unsubscribe-token.js';
 import { stopMarketing } from '../../privacy/consent.js';
 import { suppressAddress } from '../../store/enrollments.js';
-import { getProfile } from '../../store/prospects.js';
+import { getProfile } from '../../store/profiles.js';
 import { config } from '../../util/config.js';
 import { escapeHtml } from '../../util/html.js';
 import { log } from '../../util/log.js';

@@ -1,0 +1,88 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Touchpoint } from '../model/touchpoint.js';
+import { config } from '../util/config.js';
+import { documents, tableName } from './client.js';
+import { keys } from './keys.js';
+
+export function touchpointItem(
+  prospectId: string,
+  touchpoint: Touchpoint,
+  extra: Record<string, unknown> = {},
+) {
+  const { properties, ...rest } = touchpoint;
+  // Properties are stored as JSON text: any shape the client sent round-trips, and DynamoDB's number and
+  // empty-value rules never reject an otherwise valid event.
+  return {
+    ...keys.touchpoint(prospectId, touchpoint.occurredAt, touchpoint.eventId),
+    entity: 'touchpoint',
+    prospectId,
+    ...rest,
+    properties: JSON.stringify(properties),
+    expiresAt: touchpointExpiry(touchpoint),
+    ...extra,
+  };
+}
+
+/** A backdated import must outlive the stream (24 h) and its retries, or TTL could delete it before it is scored. */
+const MIN_TOUCHPOINT_LIFE_SECONDS = 7 * 86_400;
+
+/**
+ * The touchpoint's TTL (epoch seconds): TOUCHPOINT_RETENTION_DAYS after it happened, and never sooner than a week
+ * after it arrived. Derived from the touchpoint alone, so a merge that moves it keeps the same expiry.
+ */
+export function touchpointExpiry(touchpoint: Pick<Touchpoint, 'occurredAt' | 'receivedAt'>): number {
+  const occurred = Date.parse(touchpoint.occurredAt) / 1000;
+  const received = Date.parse(touchpoint.receivedAt) / 1000;
+  return Math.floor(
+    Math.max(
+      occurred + config.TOUCHPOINT_RETENTION_DAYS * 86_400,
+      (Number.isFinite(received) ? received : occurred) + MIN_TOUCHPOINT_LIFE_SECONDS,
+    ),
+  );
+}
+
+export function touchpointFromItem(item: Record<string, unknown>): Touchpoint & { prospectId: string } {
+  // expiresAt and dedupKey are storage housekeeping (TTL, erasure), not part of what happened.
+  const {
+    PK: _pk,
+    SK: _sk,
+    entity: _entity,
+    expiresAt: _expiresAt,
+    dedupKey: _dedupKey,
+    properties,
+    ...rest
+  } = item;
+  return {
+    ...(rest as Touchpoint & { prospectId: string }),
+    properties: JSON.parse(String(properties ?? '{}')),
+  };
+}
+
+export type TimelinePage = {
+  items: (Touchpoint & { prospectId: string })[];
+  lastKey?: Record<string, unknown>;
+};
+
+export async function queryTimeline(
+  prospectId: string,
+  options: { limit: number; startKey?: Record<string, unknown>; newestFirst?: boolean; consistent?: boolean },
+): Promise<TimelinePage> {
+  const result = await documents.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: {
+        ':pk': keys.prospectPartition(prospectId),
+        ':prefix': keys.touchpointPrefix,
+      },
+      ScanIndexForward: !(options.newestFirst ?? true),
+      Limit: options.limit,
+      ExclusiveStartKey: options.startKey,
+      ConsistentRead: options.consistent ?? false,
+    }),
+  );
+  return {
+    items: (result.Items ?? []).map(touchpointFromItem),
+    ...(result.LastEvaluatedKey ? { lastKey: result.LastEvaluatedKey } : {}),
+  };
+}
