@@ -9,8 +9,9 @@
  */
 import type { Touchpoint } from '../model/touchpoint.js';
 import { isSalesResponse } from '../model/touchpoint.js';
+import type { Enrollment, GivenExpectation } from '../store/enrollments.js';
 import { instantAt, wallTime } from './schedule.js';
-import { type Expectation, WEEKDAYS, type Weekday } from './sequence.js';
+import { type Expectation, type Sequence, WEEKDAYS, type Weekday } from './sequence.js';
 
 export const MONDAY_TO_FRIDAY: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri'];
 
@@ -74,4 +75,24 @@ export function expectationsKeptBy<T extends { status: string; givenAt: string; 
       Date.parse(expectation.givenAt) <= at &&
       expectationOutcome(new Date(expectation.deadline), new Date(at), new Date(at)) === 'met',
   );
+}
+
+/** The enrollment's expectations after an email that mentions `mentioned`: those told for the first time given now. */
+export function giveExpectations(
+  enrollment: Pick<Enrollment, 'expectations' | 'timezone'>,
+  sequence: Pick<Sequence, 'expectations'>,
+  mentioned: ReadonlySet<string>,
+  now: Date,
+): GivenExpectation[] {
+  const given = [...enrollment.expectations];
+  for (const expectation of sequence.expectations) {
+    if (!mentioned.has(expectation.id) || given.some((item) => item.id === expectation.id)) continue;
+    given.push({
+      id: expectation.id,
+      text: expectation.text,
+      givenAt: now.toISOString(),
+      deadline: expectationDeadline(now, expectation, enrollment.timezone).toISOString(),
+    });
+  }
+  return given;
 }

@@ -8,7 +8,8 @@ import * as z from 'zod';
 import { emailHash } from '../identity/identity.js';
 import { recordCapture } from '../identity/record-capture.js';
 import { getAlias } from '../store/aliases.js';
-import { endAllEnrollments, type Suppression, suppressAddress } from '../store/enrollments.js';
+import { endAllEnrollments } from '../store/enrollments.js';
+import { type Suppression, suppressAddress } from '../store/suppressions.js';
 import { log } from '../util/log.js';
 import { isEmailAddress } from '../util/text.js';
 

@@ -16,7 +16,6 @@
  */
 
 import type { IdentityKind, ProspectProfile } from '../model/prospect.js';
-import { getSuppression } from '../store/enrollments.js';
 import {
   aliasKey,
   beginErasure,
@@ -34,6 +33,7 @@ import {
 } from '../store/erasure.js';
 import { getProfile } from '../store/profiles.js';
 import { readProspectScores, removeAllScores } from '../store/scores.js';
+import { getSuppression } from '../store/suppressions.js';
 import { config } from '../util/config.js';
 import { hmacHex } from '../util/crypto.js';
 import { log } from '../util/log.js';

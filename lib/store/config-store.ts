@@ -1,9 +1,10 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../model/errors.js';
 import { config } from '../util/config.js';
 import { sha256Hex } from '../util/crypto.js';
 import { documents, queryAll, tableName } from './client.js';
 import { keys } from './keys.js';
+import { transactWrite } from './transaction.js';
 
 export type ConfigKind = 'form' | 'source' | 'icp' | 'segment' | 'sequence' | 'template';
 
@@ -107,7 +108,7 @@ export async function getConfigVersion<T>(
 
 const versionCache = new Map<string, StoredConfig<unknown>>();
 
-export class ConfigVersionConflictError extends Error {
+export class ConfigVersionConflictError extends ConflictError {
   constructor(kind: ConfigKind, id: string) {
     super(`${kind} ${id} was changed concurrently`);
     this.name = 'ConfigVersionConflictError';
@@ -142,47 +143,48 @@ export async function putConfig<T>(
   const version = currentVersion + 1;
   const related = options.related?.(currentItem.Item?.document as T | undefined) ?? { put: [], remove: [] };
   const body = { entity: 'config', kind, id, version, updatedAt: now, document };
-  try {
-    await documents.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tableName,
-              Item: { ...keys.configVersion(kind, id, version), ...body },
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-          {
-            Put: {
-              TableName: tableName,
-              Item: { ...keys.configCurrent(kind, id), ...body },
-              ConditionExpression: currentVersion ? 'version = :current' : 'attribute_not_exists(PK)',
-              ...(currentVersion ? { ExpressionAttributeValues: { ':current': currentVersion } } : {}),
-            },
-          },
-          {
-            Put: {
-              TableName: tableName,
-              Item: {
-                ...keys.configIndex(kind, id),
-                entity: 'config-index',
-                kind,
-                id,
-                version,
-                updatedAt: now,
-              },
-            },
-          },
-          ...related.put.map((item) => ({ Put: { TableName: tableName, Item: item } })),
-          ...related.remove.map((key) => ({ Delete: { TableName: tableName, Key: key } })),
-        ],
-      }),
-    );
-  } catch (error) {
-    if (error instanceof TransactionCanceledException) throw new ConfigVersionConflictError(kind, id);
-    throw error;
-  }
+  const outcome = await transactWrite([
+    {
+      name: 'version',
+      item: {
+        Put: {
+          TableName: tableName,
+          Item: { ...keys.configVersion(kind, id, version), ...body },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+    },
+    {
+      name: 'current',
+      item: {
+        Put: {
+          TableName: tableName,
+          Item: { ...keys.configCurrent(kind, id), ...body },
+          ConditionExpression: currentVersion ? 'version = :current' : 'attribute_not_exists(PK)',
+          ...(currentVersion ? { ExpressionAttributeValues: { ':current': currentVersion } } : {}),
+        },
+      },
+    },
+    {
+      name: 'index',
+      item: {
+        Put: {
+          TableName: tableName,
+          Item: { ...keys.configIndex(kind, id), entity: 'config-index', kind, id, version, updatedAt: now },
+        },
+      },
+    },
+    ...related.put.map((item) => ({
+      name: `related:${item.PK}`,
+      item: { Put: { TableName: tableName, Item: item } },
+    })),
+    ...related.remove.map((key) => ({
+      name: `related-removed:${key.PK}`,
+      item: { Delete: { TableName: tableName, Key: key } },
+    })),
+  ]);
+  // Another writer made version n first (or is making it now): the caller re-reads and decides again.
+  if (!outcome.committed) throw new ConfigVersionConflictError(kind, id);
   cache.delete(`${kind}/${id}`);
   return { kind, id, version, updatedAt: now, document };
 }

@@ -1,8 +1,8 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { IdentityKind, ProspectProfile } from '../model/prospect.js';
 import { batchWrite, documents, isConditionFailure, queryAll, tableName } from './client.js';
 import { keys, type TableKey } from './keys.js';
+import { transactWrite } from './transaction.js';
 
 export type ErasureCounts = {
   touchpoints: number;
@@ -169,37 +169,34 @@ export async function deleteBounceSuppression(emailHash: string): Promise<boolea
  * when another run of the same erasure finished first.
  */
 export async function finishErasure(prospectId: string, tombstone: Tombstone): Promise<boolean> {
-  try {
-    await documents.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Delete: {
-              TableName: tableName,
-              Key: keys.prospectProfile(prospectId),
-              ConditionExpression: 'erasingAt = :requestedAt',
-              ExpressionAttributeValues: { ':requestedAt': tombstone.requestedAt },
-            },
+  const outcome = await transactWrite([
+    {
+      name: 'profile',
+      item: {
+        Delete: {
+          TableName: tableName,
+          Key: keys.prospectProfile(prospectId),
+          ConditionExpression: 'erasingAt = :requestedAt',
+          ExpressionAttributeValues: { ':requestedAt': tombstone.requestedAt },
+        },
+      },
+    },
+    {
+      name: 'tombstone',
+      item: {
+        Put: {
+          TableName: tableName,
+          Item: {
+            ...keys.tombstone(tombstone.prospectIdHash, tombstone.requestedAt),
+            entity: 'tombstone',
+            ...tombstone,
           },
-          {
-            Put: {
-              TableName: tableName,
-              Item: {
-                ...keys.tombstone(tombstone.prospectIdHash, tombstone.requestedAt),
-                entity: 'tombstone',
-                ...tombstone,
-              },
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-        ],
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof TransactionCanceledException) return false;
-    throw error;
-  }
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+    },
+  ]);
+  return outcome.committed;
 }
 
 /** The latest tombstone for a prospect id hash. */

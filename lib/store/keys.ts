@@ -158,3 +158,9 @@ export function isExpectationKey(sk: string): boolean {
 export function isScoreKey(sk: string): boolean {
   return sk.startsWith(SCORE_PREFIX);
 }
+
+/** An item's own attributes: without the table and index keys and the entity tag, which only place it. */
+export function withoutKeys(item: Record<string, unknown>): Record<string, unknown> {
+  const { PK: _pk, SK: _sk, entity: _entity, GSI1PK: _g1, GSI1SK: _g2, ...rest } = item;
+  return rest;
+}

@@ -86,3 +86,36 @@ export async function queryTimeline(
     ...(result.LastEvaluatedKey ? { lastKey: result.LastEvaluatedKey } : {}),
   };
 }
+/**
+ * Names and times of a prospect's track events, newest first, among its latest `limit` touchpoints (since
+ * `since`, when given). Bounded whatever the history's length; only the few attributes needed are returned.
+ */
+export async function recentTrackEvents(
+  prospectId: string,
+  options: { since?: string; limit: number },
+): Promise<{ name: string; occurredAt: string }[]> {
+  const result = await documents.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: options.since
+        ? 'PK = :pk AND SK BETWEEN :from AND :to'
+        : 'PK = :pk AND begins_with(SK, :prefix)',
+      FilterExpression: '#type = :track',
+      ProjectionExpression: '#name, occurredAt',
+      ExpressionAttributeNames: { '#type': 'type', '#name': 'name' },
+      ExpressionAttributeValues: {
+        ':pk': keys.prospectPartition(prospectId),
+        ':track': 'track',
+        ...(options.since
+          ? { ':from': `${keys.touchpointPrefix}${options.since}`, ':to': `${keys.touchpointPrefix}~` }
+          : { ':prefix': keys.touchpointPrefix }),
+      },
+      ScanIndexForward: false,
+      Limit: options.limit,
+      ConsistentRead: true,
+    }),
+  );
+  return (result.Items ?? [])
+    .filter((item) => typeof item.name === 'string')
+    .map((item) => ({ name: item.name as string, occurredAt: String(item.occurredAt) }));
+}

@@ -15,10 +15,10 @@ import type { IdentityKind } from '../../lib/model/prospect.js';
 import { runRescores } from '../../lib/pipeline/rescore.js';
 import { prospectIdHash } from '../../lib/privacy/erase.js';
 import { documents, tableName } from '../../lib/store/client.js';
-import { claimStep } from '../../lib/store/enrollments.js';
 import { beginErasure } from '../../lib/store/erasure.js';
 import { keys, type TableKey } from '../../lib/store/keys.js';
 import { decodeStaleRanks } from '../../lib/store/scores.js';
+import { claimStep } from '../../lib/store/send-records.js';
 import { invoke, jsonRequest } from '../support/http.js';
 import {
   convert,

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as handleMailEvents } from '../../functions/handle-mail-events.js';
 import { emailHash } from '../../lib/identity/identity.js';
 import { getAlias } from '../../lib/store/aliases.js';
-import { getSuppression } from '../../lib/store/enrollments.js';
+import { getSuppression } from '../../lib/store/suppressions.js';
 import { lambdaContext } from '../../scripts/local/api-gateway.js';
 import { projectRoot } from '../../scripts/local/service-definition.js';
 import { convert, customer, enrollmentOf } from '../support/onboarding.js';

@@ -6,7 +6,8 @@ import { handler as dispatchOnboarding } from '../../functions/dispatch-onboardi
 import { emailHash } from '../../lib/identity/identity.js';
 import type { MailProvider } from '../../lib/mail/index.js';
 import { type SmtpProvider, smtpProvider } from '../../lib/mail/smtp-provider.js';
-import { getSendRecord, suppressAddress } from '../../lib/store/enrollments.js';
+import { getSendRecord } from '../../lib/store/send-records.js';
+import { suppressAddress } from '../../lib/store/suppressions.js';
 import { lambdaContext } from '../../scripts/local/api-gateway.js';
 import { scheduledEvent } from '../../scripts/local/scheduler.js';
 import {

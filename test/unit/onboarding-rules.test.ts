@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { retryDelayMs } from '../../lib/onboarding/dispatch.js';
 import { isAllowedPlaceholder, templateValues } from '../../lib/onboarding/onboarding-config.js';
+import { retryDelayMs } from '../../lib/onboarding/send-failure.js';
 import { renderTemplate } from '../../lib/onboarding/template.js';
 import { parseConfig } from '../../lib/util/config.js';
 

@@ -1,0 +1,170 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ThrottledError } from '../model/errors.js';
+import { documents, tableName } from './client.js';
+import { keys, withoutKeys } from './keys.js';
+import { type TransactItem, transactWrite } from './transaction.js';
+
+export type SendStatus = 'claimed' | 'retry' | 'sent' | 'failed' | 'abandoned';
+
+export type SendRecord = {
+  prospectId: string;
+  sequenceId: string;
+  stepId: string;
+  status: SendStatus;
+  claimToken?: string;
+  claimedAt?: string;
+  attempts: number;
+  providerMessageId?: string;
+  lastError?: string;
+  sentAt?: string;
+};
+
+export type SendUpdate = {
+  stepId: string;
+  /** The claim this outcome belongs to: a stale claimant cannot overwrite another's outcome. */
+  claimToken: string;
+  status: 'sent' | 'failed' | 'abandoned' | 'retry';
+  providerMessageId?: string;
+  reason?: string;
+};
+
+/** `taken` carries the send record that holds the step, as the refused claim found it. */
+export type ClaimOutcome = 'claimed' | 'moved' | 'suppressed' | 'not-mailable' | { taken: SendRecord };
+
+/**
+ * Claims one step for sending, in one transaction: the send record (new, or one released for a retry), the
+ * enrollment still at that step and active, the address not suppressed, and the profile still there, not being
+ * erased and with marketing consent (a withdrawal or an erasure after the dispatcher's read wins). Whoever wins
+ * the claim is the only one who may send the step.
+ */
+export async function claimStep(input: {
+  prospectId: string;
+  sequenceId: string;
+  stepId: string;
+  stepIndex: number;
+  emailHash: string;
+  token: string;
+  now: Date;
+}): Promise<ClaimOutcome> {
+  const { prospectId, sequenceId, stepId } = input;
+  const outcome = await transactWrite([
+    {
+      name: 'send',
+      item: {
+        Update: {
+          TableName: tableName,
+          Key: keys.sendRecord(prospectId, sequenceId, stepId),
+          UpdateExpression:
+            'SET entity = :entity, prospectId = :p, sequenceId = :s, stepId = :step, #status = :claimed, claimToken = :token, claimedAt = :now, attempts = if_not_exists(attempts, :zero) + :one',
+          ConditionExpression: 'attribute_not_exists(PK) OR #status = :retry',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':entity': 'send',
+            ':p': prospectId,
+            ':s': sequenceId,
+            ':step': stepId,
+            ':claimed': 'claimed',
+            ':retry': 'retry',
+            ':token': input.token,
+            ':now': input.now.toISOString(),
+            ':zero': 0,
+            ':one': 1,
+          },
+          // A taken step is resolved from its record: returned here, it need not be read again.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+    },
+    {
+      name: 'enrollment',
+      item: {
+        ConditionCheck: {
+          TableName: tableName,
+          Key: keys.enrollment(prospectId, sequenceId),
+          ConditionExpression: '#status = :active AND stepIndex = :index',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':active': 'active', ':index': input.stepIndex },
+        },
+      },
+    },
+    {
+      name: 'suppression',
+      item: {
+        ConditionCheck: {
+          TableName: tableName,
+          Key: keys.suppression(input.emailHash),
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+    },
+    {
+      name: 'profile',
+      item: {
+        ConditionCheck: {
+          TableName: tableName,
+          Key: keys.prospectProfile(prospectId),
+          ConditionExpression:
+            'attribute_exists(PK) AND attribute_not_exists(erasingAt) AND attribute_not_exists(mergedInto) AND consent.marketing = :true',
+          ExpressionAttributeValues: { ':true': true },
+        },
+      },
+    },
+  ]);
+  if (outcome.committed) return 'claimed';
+  const { failed, current } = outcome;
+  if (failed.includes('enrollment')) return 'moved';
+  if (failed.includes('suppression')) return 'suppressed';
+  if (failed.includes('profile')) return 'not-mailable';
+  const taken = current.get('send');
+  if (taken) return { taken: withoutKeys(taken) as SendRecord };
+  throw new ThrottledError('The step is being claimed concurrently; retry shortly');
+}
+
+export async function getSendRecord(
+  prospectId: string,
+  sequenceId: string,
+  stepId: string,
+): Promise<SendRecord | undefined> {
+  const result = await documents.send(
+    new GetCommand({
+      TableName: tableName,
+      Key: keys.sendRecord(prospectId, sequenceId, stepId),
+      ConsistentRead: true,
+    }),
+  );
+  return result.Item ? (withoutKeys(result.Item) as SendRecord) : undefined;
+}
+
+/** The update that records a step's send outcome at `at`, on the live claim only. */
+export function sendUpdateItem(
+  step: { prospectId: string; sequenceId: string },
+  send: SendUpdate,
+  at: string,
+): TransactItem {
+  const values: Record<string, unknown> = {
+    ':status': send.status,
+    ':token': send.claimToken,
+    ':now': at,
+  };
+  const sets = ['#status = :status', 'updatedAt = :now'];
+  if (send.providerMessageId !== undefined) {
+    values[':messageId'] = send.providerMessageId;
+    sets.push('providerMessageId = :messageId');
+  }
+  if (send.status === 'sent') sets.push('sentAt = :now');
+  if (send.reason !== undefined) {
+    values[':reason'] = send.reason;
+    sets.push('lastError = :reason');
+  }
+  return {
+    Update: {
+      TableName: tableName,
+      Key: keys.sendRecord(step.prospectId, step.sequenceId, send.stepId),
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      // Only the live claim: a claimant that comes back after its claim was abandoned changes nothing.
+      ConditionExpression: '#status = :claimed AND claimToken = :token',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ...values, ':claimed': 'claimed' },
+    },
+  };
+}
