@@ -3,12 +3,14 @@
  * touchpoints a second the stream consumer (scoreTouchpoints) gets through. Everything runs in-process, as a warm
  * Lambda runs it, against DynamoDB Local.
  */
+
 import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBRecord } from 'aws-lambda';
 import { handler as captureEvents } from '../functions/capture-events.js';
+import { touchpointExpiry } from '../lib/capture/retention.js';
 import { scoreStreamBatch } from '../lib/edge/events/score-stream.js';
 import type { Touchpoint } from '../lib/model/touchpoint.js';
 import { applyTouchpointToScores } from '../lib/pipeline/apply-scores.js';
@@ -263,7 +265,9 @@ async function seedSubject(
   const seedSeconds = await batchWriteAll(
     documents,
     tableName,
-    views.map((view) => touchpointItem(prospectId, view, { scoredAt: seededAt.toISOString() })),
+    views.map((view) =>
+      touchpointItem(prospectId, view, touchpointExpiry(view), { scoredAt: seededAt.toISOString() }),
+    ),
     {
       concurrency: SEED_CONCURRENCY,
       progress: (done) => progress(`history ${history}: ${done} touchpoints written`),
@@ -289,10 +293,10 @@ async function seedSubject(
   );
   // What the scorer would have announced on the way, as the scorer announces it: a touchpoint, already scored.
   const transition = pendingTransition(record);
-  const announcements: Touchpoint[] = [];
+  const announcements: (Touchpoint & { expiresAt: number })[] = [];
   if (transition) {
     const at = seededAt.toISOString();
-    announcements.push({
+    const told: Touchpoint = {
       eventId: eventIdOf(`${prospectId}|${transition}|seed`),
       type: transition,
       source: `icp:${ICP_ID}`,
@@ -300,7 +304,8 @@ async function seedSubject(
       occurredAt: at,
       receivedAt: at,
       properties: { icpId: ICP_ID, version },
-    });
+    };
+    announcements.push({ ...told, expiresAt: touchpointExpiry(told) });
     record.announced = record.qualified;
   }
   const outcome = await commitScores({
@@ -611,7 +616,7 @@ export const benchmark: Benchmark = {
         '/docs/getting-started',
         eventIdOf(`${subject.prospectId}|sample|${index}`),
       );
-      const item = touchpointItem(subject.prospectId, touchpoint);
+      const item = touchpointItem(subject.prospectId, touchpoint, touchpointExpiry(touchpoint));
       await documents.send(new PutCommand({ TableName: tableName, Item: item }));
       const clock = () => new Date(Date.now() + offset);
       before.clear();

@@ -1,3 +1,4 @@
+import { touchpointExpiry } from '../capture/retention.js';
 import { ThrottledError } from '../model/errors.js';
 import type { IdentityRef, ProspectProfile } from '../model/prospect.js';
 import type { Capture } from '../model/touchpoint.js';
@@ -28,6 +29,7 @@ export async function recordCapture(capture: Capture, now = new Date()): Promise
   const touchpoint = { ...capture.touchpoint, eventId: eventIdFor(capture.dedup.scope, capture.dedup.id) };
   const dedupKey = keys.dedup(capture.dedup.scope, sha256Hex(capture.dedup.id).slice(0, 40));
   const expiresAt = Math.floor(now.getTime() / 1000) + capture.dedup.ttlSeconds;
+  const touchpointExpiresAt = touchpointExpiry(touchpoint);
   const userId = refs.find((ref) => ref.kind === 'user')?.value;
   const emailHash = refs.find((ref) => ref.kind === 'email')?.value;
 
@@ -37,6 +39,7 @@ export async function recordCapture(capture: Capture, now = new Date()): Promise
     const outcome = await writeTouchpoint({
       prospectId: target,
       touchpoint,
+      touchpointExpiresAt,
       identities: refs,
       expectedAliases: expected,
       ...(userId ? { userId } : {}),

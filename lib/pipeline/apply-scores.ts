@@ -1,3 +1,4 @@
+import { touchpointExpiry } from '../capture/retention.js';
 import { scoreIncrements } from '../experience/increments.js';
 import type { ProspectProfile } from '../model/prospect.js';
 import type { ScoreRecord } from '../model/score.js';
@@ -130,14 +131,14 @@ async function planScores(
 ): Promise<{
   writes: ScoreWrite[];
   removals: StoredScore[];
-  announcements: Touchpoint[];
+  announcements: (Touchpoint & { expiresAt: number })[];
   counters: CounterUpdate[];
 }> {
   const { profile, scores } = context;
   const [state, segmentDefinitions] = await Promise.all([getScoringState(), loadSegments()]);
   const active = activeVersions(state);
   const writes: ScoreWrite[] = [];
-  const announcements: Touchpoint[] = [];
+  const announcements: (Touchpoint & { expiresAt: number })[] = [];
   const counters: CounterUpdate[] = [];
   for (const { icpId, version, serving } of active) {
     const icp = await loadIcpVersion(icpId, version);
@@ -159,7 +160,8 @@ async function planScores(
     // Only the served version speaks: a version being built announces what changed once it is served.
     const transition = serving ? pendingTransition(record) : undefined;
     if (transition) {
-      announcements.push(announcement(profile.prospectId, icpId, version, transition, cause, now));
+      const told = announcement(profile.prospectId, icpId, version, transition, cause, now);
+      announcements.push({ ...told, expiresAt: touchpointExpiry(told) });
       record.announced = record.qualified;
     }
     // Only the served version counts, so a report never adds a prospect twice while a new version is built.

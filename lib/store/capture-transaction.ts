@@ -10,6 +10,8 @@ import { transactWrite } from './transaction.js';
 export type WriteTouchpointInput = {
   prospectId: string;
   touchpoint: Touchpoint;
+  /** The touchpoint's TTL (epoch seconds), as the retention policy decided. */
+  touchpointExpiresAt: number;
   identities: IdentityRef[];
   /** What each identity alias must point to now for the write to go ahead: a prospect id, or null for "absent". */
   expectedAliases: 'absent-or-target' | Map<string, string | null>;
@@ -51,7 +53,9 @@ export async function writeTouchpoint(input: WriteTouchpointInput): Promise<Writ
         Put: {
           TableName: tableName,
           // The marker's key travels with the touchpoint (and through merges), so an erasure can delete it.
-          Item: touchpointItem(prospectId, touchpoint, { dedupKey: input.dedup.key.PK }),
+          Item: touchpointItem(prospectId, touchpoint, input.touchpointExpiresAt, {
+            dedupKey: input.dedup.key.PK,
+          }),
           ConditionExpression: 'attribute_not_exists(PK)',
         },
       },

@@ -92,8 +92,8 @@ export type ScoreCommit = {
   writes: ScoreWrite[];
   /** Score items of versions no longer served or built: removed with their rank entries. */
   removals: StoredScore[];
-  /** `qualified` / `unqualified` touchpoints announcing a change. */
-  announcements: Touchpoint[];
+  /** `qualified` / `unqualified` touchpoints announcing a change, with their TTL (epoch seconds). */
+  announcements: (Touchpoint & { expiresAt: number })[];
   /** Experience counters this change adds to: committed with it, so they count exactly once. */
   counters: CounterUpdate[];
   /** Expectations the touchpoint kept: each conditional on still being open. */
@@ -139,13 +139,13 @@ export async function commitScores(commit: ScoreCommit): Promise<CommitOutcome> 
   });
   for (const write of commit.writes) parts.push(...scoreWriteItems(write));
   for (const removed of commit.removals) parts.push(...removalItems(removed));
-  for (const announcement of commit.announcements) {
+  for (const { expiresAt, ...announcement } of commit.announcements) {
     parts.push({
       name: `announcement:${announcement.eventId}`,
       item: {
         Put: {
           TableName: tableName,
-          Item: { ...touchpointItem(commit.prospectId, announcement), scoredAt: nowIso },
+          Item: { ...touchpointItem(commit.prospectId, announcement, expiresAt), scoredAt: nowIso },
           ConditionExpression: 'attribute_not_exists(PK)',
         },
       },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handler as recheckQualification } from '../../functions/recheck-qualification.js';
+import { touchpointExpiry } from '../../lib/capture/retention.js';
 import { shardOf } from '../../lib/model/shard.js';
 import type { Touchpoint } from '../../lib/model/touchpoint.js';
 import { applyTouchpointToScores } from '../../lib/pipeline/apply-scores.js';
@@ -172,7 +173,10 @@ describe('scoreTouchpoints', () => {
         properties: {},
       };
       await documents.send(
-        new PutCommand({ TableName: process.env.TABLE_NAME!, Item: touchpointItem(prospectId, touchpoint) }),
+        new PutCommand({
+          TableName: process.env.TABLE_NAME!,
+          Item: touchpointItem(prospectId, touchpoint, touchpointExpiry(touchpoint)),
+        }),
       );
       const key = keys.touchpoint(prospectId, touchpoint.occurredAt, eventId);
       expect(await applyTouchpointToScores(prospectId, touchpoint, key, () => at)).toBe('applied');
