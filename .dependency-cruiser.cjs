@@ -45,6 +45,22 @@ module.exports = {
       to: { path: '^lib/edge/' },
     },
     {
+      name: 'openapi-reaches-no-store-or-endpoint',
+      comment:
+        'the openApi Lambda bundles all that openapi.ts reaches: route schemas, never repositories, mail or handlers',
+      severity: 'error',
+      from: { path: '^(lib/edge/openapi/|functions/open-api\\.ts$)' },
+      to: { path: '^(lib/store/|lib/mail/|lib/edge/.+-endpoint\\.ts$)', reachable: true },
+    },
+    {
+      name: 'route-schemas-import-only-schemas-model-util',
+      comment:
+        'route schemas are shared by endpoints and the OpenAPI document, so they stay free of behaviour',
+      severity: 'error',
+      from: { path: '^lib/edge/.+-schemas\\.ts$' },
+      to: { path: '^lib/(?!model/|util/|edge/.+-schemas\\.ts$)' },
+    },
+    {
       name: 'lib-does-not-import-outside-lib',
       severity: 'error',
       from: { path: '^lib/' },

@@ -1,34 +1,12 @@
 import type * as z from 'zod';
-import { formConfigSchema, type SourceConfig, sourceConfigSchema } from '../capture/form-config.js';
+import type { SourceConfig } from '../capture/form-config.js';
 import { InvalidInputError, parseOrThrow } from '../model/errors.js';
-import { icpSchema, segmentSchema } from '../model/icp.js';
 import { sequenceErrors, templateErrors } from '../onboarding/onboarding-config.js';
-import { type Sequence, sequenceSchema } from '../onboarding/sequence.js';
-import { type Template, templateSchema } from '../onboarding/template.js';
+import type { Sequence } from '../onboarding/sequence.js';
+import type { Template } from '../onboarding/template.js';
 import { publishIcpVersion } from '../pipeline/rescore.js';
-import {
-  type ConfigKind,
-  listConfigIds,
-  putConfig,
-  type StoredConfig,
-  sourceWriteKeyChanges,
-} from '../store/config-store.js';
-
-/** Every kind of configuration and the schema that validates it, wherever it comes from (files, API). */
-export const configSchemas = {
-  form: formConfigSchema,
-  source: sourceConfigSchema,
-  icp: icpSchema,
-  segment: segmentSchema,
-  sequence: sequenceSchema,
-  template: templateSchema,
-} satisfies Partial<Record<ConfigKind, z.ZodType>>;
-
-export type KnownConfigKind = keyof typeof configSchemas;
-
-export function isKnownConfigKind(kind: string): kind is KnownConfigKind {
-  return Object.hasOwn(configSchemas, kind);
-}
+import { listConfigIds, putConfig, type StoredConfig, sourceWriteKeyChanges } from '../store/config-store.js';
+import { configSchemas, type KnownConfigKind } from './config-schemas.js';
 
 /** Validates a document of `kind`: the typed document, or a 400 naming each bad field. */
 export function validateConfig(kind: KnownConfigKind, document: unknown): { id: string } {

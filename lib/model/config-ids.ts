@@ -1,5 +1,8 @@
 import * as z from 'zod';
 
+/** The kinds of versioned configuration document. */
+export type ConfigKind = 'form' | 'source' | 'icp' | 'segment' | 'sequence' | 'template';
+
 export const configIdSchema = z
   .string()
   .regex(

@@ -1,4 +1,5 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { ConfigKind } from '../model/config-ids.js';
 import { ConflictError } from '../model/errors.js';
 import { config } from '../util/config.js';
 import { sha256Hex } from '../util/crypto.js';
@@ -6,7 +7,7 @@ import { documents, queryAll, tableName } from './client.js';
 import { keys } from './keys.js';
 import { transactWrite } from './transaction.js';
 
-export type ConfigKind = 'form' | 'source' | 'icp' | 'segment' | 'sequence' | 'template';
+export type { ConfigKind };
 
 export type StoredConfig<T> = {
   kind: ConfigKind;

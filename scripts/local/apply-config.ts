@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyConfig, isKnownConfigKind } from '../../lib/configuration/config-kinds.js';
+import { applyConfig } from '../../lib/configuration/config-kinds.js';
+import { isKnownConfigKind } from '../../lib/configuration/config-schemas.js';
 import { runRescores } from '../../lib/pipeline/rescore.js';
 import { getScoringState } from '../../lib/store/scoring-state.js';
 

@@ -62,3 +62,20 @@ describe('the layer check of npm run lint', () => {
     expect(result.output).toMatch(/no-folder-cycles: lib\/(scoring|ranking)/);
   });
 });
+
+describe('the OpenAPI bundle check of npm run lint', () => {
+  it('fails when the OpenAPI document reaches an endpoint or the store, even through a schema module', async () => {
+    const root = treeWith({
+      'lib/edge/prospects/leaky-schemas.ts':
+        "import { getProfile } from '../../store/profiles.js';\nexport const leaky = getProfile;\n",
+      'lib/edge/openapi/leak.ts':
+        "import { leaky } from '../prospects/leaky-schemas.js';\nimport { handleConsent } from '../prospects/consent-endpoint.js';\nexport const leak = [leaky, handleConsent];\n",
+    });
+    const result = await checkLayers(root);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('openapi-reaches-no-store-or-endpoint: lib/edge/openapi/leak.ts');
+    expect(result.output).toContain(
+      'route-schemas-import-only-schemas-model-util: lib/edge/prospects/leaky-schemas.ts',
+    );
+  });
+});

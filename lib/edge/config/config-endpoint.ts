@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { applyConfig, isKnownConfigKind, type KnownConfigKind } from '../../configuration/config-kinds.js';
+import { applyConfig } from '../../configuration/config-kinds.js';
+import { isKnownConfigKind, type KnownConfigKind } from '../../configuration/config-schemas.js';
 import { parseOrThrow } from '../../model/errors.js';
 import { rescoreProgress } from '../../pipeline/rescore.js';
 import { getCurrentConfig, listConfigIds, listConfigVersions } from '../../store/config-store.js';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import type * as z from 'zod';
 import { histogramIn, summarise } from '../../experience/histogram.js';
 import { type Audience, COUNTERS } from '../../experience/increments.js';
 import {
@@ -9,7 +9,6 @@ import {
   nps,
   rollUp,
 } from '../../experience/metrics.js';
-import { configIdSchema } from '../../model/config-ids.js';
 import type { CounterItem, Dimension } from '../../model/counters.js';
 import { parseOrThrow } from '../../model/errors.js';
 import { GRADES } from '../../model/icp.js';
@@ -21,23 +20,9 @@ import { toCsv } from '../http/csv.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { type HttpRequest, header, queryParameters } from '../http/request.js';
 import { type HttpResponse, json } from '../http/response.js';
+import { experienceQuerySchema, MAX_REPORT_DAYS } from './report-schemas.js';
 
-/** A year and a leap day: a year-on-year comparison fits, an accidental ten-year report does not. */
-export const MAX_REPORT_DAYS = 366;
 const DAY_MS = 86_400_000;
-
-const dayOrTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
-  error: 'must be an ISO 8601 date (2025-03-01) or date-time',
-});
-
-/** GET /v1/experience: one ICP's experience figures per group, over whole UTC days. */
-export const experienceQuerySchema = z.object({
-  icp: configIdSchema,
-  from: dayOrTime,
-  to: dayOrTime,
-  groupBy: z.enum(['grade', 'segment', 'form', 'sequence']).default('grade'),
-  format: z.enum(['json', 'csv']).optional(),
-});
 
 type ExperienceQuery = z.infer<typeof experienceQuerySchema>;
 

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { followMerges, recordCapture } from '../../identity/record-capture.js';
 import { parseOrThrow } from '../../model/errors.js';
 import { cleanTraits } from '../../model/traits.js';
@@ -6,32 +5,17 @@ import { enrollCustomer } from '../../onboarding/enroll.js';
 import { getProfile } from '../../store/profiles.js';
 import { config } from '../../util/config.js';
 import { sha256Hex } from '../../util/crypto.js';
-import { isEmailAddress, normaliseEmail } from '../../util/text.js';
+import { normaliseEmail } from '../../util/text.js';
 import { requireScope } from '../http/auth.js';
 import { decodeUtf8, parseJson } from '../http/body.js';
 import { badRequest, HttpError, unsupportedMediaType } from '../http/errors.js';
 import { type HttpRequest, header, mediaType, rawBody } from '../http/request.js';
 import { type HttpResponse, json } from '../http/response.js';
 import { verifyWebhookSignature } from '../http/webhook-signature.js';
-import { prospectIdSchema } from '../prospects/prospect-schemas.js';
+import { conversionBodySchema, idempotencyKeySchema, MAX_CONVERSION_BYTES } from './conversion-schemas.js';
 
-export const MAX_CONVERSION_BYTES = 16 * 1024;
 // Clocks of CRMs and billing systems drift; a conversion further ahead than this is a mistake, not skew.
 const MAX_FUTURE_MS = 5 * 60_000;
-
-export const conversionBodySchema = z.object({
-  email: z.string().max(254).refine(isEmailAddress, 'must be an email address'),
-  /** A prospect already known here; its userId, if any, becomes the conversion's strongest identity. */
-  prospectId: prospectIdSchema.optional(),
-  plan: z.string().trim().min(1).max(100).optional(),
-  occurredAt: z.iso.datetime({ offset: true }).optional(),
-});
-
-const idempotencyKeySchema = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[\x21-\x7E]+$/, 'must be printable ASCII without spaces');
 
 const SIGNATURE_PROBLEMS = {
   missing: 'is empty',

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { recordCapture } from '../../identity/record-capture.js';
 import { type UnsubscribePayload, verifyUnsubscribeToken } from '../../onboarding/unsubscribe-token.js';
 import { stopMarketing } from '../../privacy/consent.js';
@@ -13,10 +12,6 @@ import { type HttpResponse, html } from '../http/response.js';
 // A mail client's one-click POST carries `List-Unsubscribe=One-Click` and nothing more.
 const MAX_BODY_BYTES = 4096;
 const UNSUBSCRIBE_DEDUP_SECONDS = 30 * 24 * 3600;
-
-export const unsubscribeQuerySchema = z.object({
-  token: z.string().min(1).max(400).describe('The signed token from the List-Unsubscribe link'),
-});
 
 /**
  * GET and POST /v1/unsubscribe?token=... (RFC 8058). GET only shows a page whose button POSTs: link scanners

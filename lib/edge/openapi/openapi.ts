@@ -9,14 +9,14 @@ import {
   pageSchema,
   trackSchema,
 } from '../../capture/segment.js';
-import { configSchemas } from '../../configuration/config-kinds.js';
-import { experienceQuerySchema, MAX_REPORT_DAYS } from '../experience/report-endpoint.js';
-import { conversionBodySchema, MAX_CONVERSION_BYTES } from '../onboarding/conversion-endpoint.js';
-import { unsubscribeQuerySchema } from '../onboarding/unsubscribe-endpoint.js';
-import { activityBodySchema } from '../prospects/activity-endpoint.js';
-import { consentBodySchema } from '../prospects/consent-endpoint.js';
-import { erasureResponseSchema } from '../prospects/erase-endpoint.js';
+import { configSchemas } from '../../configuration/config-schemas.js';
+import { experienceQuerySchema, MAX_REPORT_DAYS } from '../experience/report-schemas.js';
+import { conversionBodySchema, MAX_CONVERSION_BYTES } from '../onboarding/conversion-schemas.js';
+import { unsubscribeQuerySchema } from '../onboarding/unsubscribe-schemas.js';
 import {
+  activityBodySchema,
+  consentBodySchema,
+  erasureResponseSchema,
   prospectLookupQuerySchema,
   rankedListQuerySchema,
   timelineQuerySchema,

@@ -1,9 +1,7 @@
-import * as z from 'zod';
 import { boundProperties } from '../../capture/properties.js';
 import { currentProfile, knownIdentities } from '../../identity/current-profile.js';
 import { recordCapture } from '../../identity/record-capture.js';
 import { parseOrThrow } from '../../model/errors.js';
-import { ACTIVITY_KINDS } from '../../model/icp.js';
 import { sha256Hex } from '../../util/crypto.js';
 import { cleanText } from '../../util/text.js';
 import { requireScope } from '../http/auth.js';
@@ -11,20 +9,11 @@ import { decodeUtf8, parseJson } from '../http/body.js';
 import { HttpError, notFound, unsupportedMediaType } from '../http/errors.js';
 import { type HttpRequest, mediaType, pathParameter, rawBody } from '../http/request.js';
 import { type HttpResponse, json } from '../http/response.js';
-import { prospectIdSchema } from './prospect-schemas.js';
+import { activityBodySchema, prospectIdSchema } from './prospect-schemas.js';
 
 const MAX_ACTIVITY_BYTES = 16 * 1024;
 // A retried request without an activityId within this window is the same activity.
 const ACTIVITY_DEDUP_SECONDS = 24 * 3600;
-
-export const activityBodySchema = z.object({
-  type: z.enum(ACTIVITY_KINDS),
-  occurredAt: z.iso.datetime({ offset: true }).optional(),
-  note: z.string().max(4000).optional(),
-  outcome: z.string().max(200).optional(),
-  /** The caller's own id for this activity: sending it again records nothing new. */
-  activityId: z.string().min(1).max(200).optional(),
-});
 
 /** POST /v1/prospects/{id}/touchpoints: a sales activity (call, meeting, reply, note) as a touchpoint. */
 export async function handleLogActivity(event: HttpRequest, now = new Date()): Promise<HttpResponse> {

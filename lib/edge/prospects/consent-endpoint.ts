@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { currentProfile, knownIdentities } from '../../identity/current-profile.js';
 import { recordCapture } from '../../identity/record-capture.js';
 import { parseOrThrow } from '../../model/errors.js';
@@ -8,21 +7,11 @@ import { decodeUtf8, parseJson } from '../http/body.js';
 import { notFound, unsupportedMediaType } from '../http/errors.js';
 import { type HttpRequest, mediaType, pathParameter, rawBody } from '../http/request.js';
 import { type HttpResponse, json } from '../http/response.js';
-import { prospectIdSchema } from './prospect-schemas.js';
+import { consentBodySchema, prospectIdSchema } from './prospect-schemas.js';
 
 const MAX_CONSENT_BYTES = 1024;
 // Withdrawing the same consent again records nothing new within this window (and changes nothing anyway).
 const CONSENT_DEDUP_SECONDS = 30 * 24 * 3600;
-
-export const consentBodySchema = z.object({
-  marketing: z
-    .boolean()
-    .refine(
-      (marketing) => marketing === false,
-      'can only be false here: consent is given on a form, which records its proof (form, version, text, time)',
-    )
-    .describe('false withdraws marketing consent and ends every onboarding sequence'),
-});
 
 /** POST /v1/prospects/{id}/consent {"marketing": false}: withdraws marketing consent, ends every sequence. */
 export async function handleConsent(event: HttpRequest, now = new Date()): Promise<HttpResponse> {

@@ -1,35 +1,10 @@
-import * as z from 'zod';
+import type * as z from 'zod';
 import { eraseProspect } from '../../privacy/erase.js';
 import { requireScope } from '../http/auth.js';
 import { notFound } from '../http/errors.js';
 import { type HttpRequest, pathParameter } from '../http/request.js';
 import { type HttpResponse, json } from '../http/response.js';
-import { prospectIdSchema } from './prospect-schemas.js';
-
-const counts = z.object({
-  touchpoints: z.number().int(),
-  scores: z.number().int(),
-  rankingEntries: z.number().int(),
-  enrollments: z.number().int(),
-  sendRecords: z.number().int(),
-  aliases: z.number().int(),
-  dedupMarkers: z.number().int(),
-  mergedProfiles: z.number().int(),
-  otherItems: z.number().int(),
-});
-
-/** The answer's shape, for the OpenAPI document and for this handler to be held to. */
-export const erasureResponseSchema = z.object({
-  prospectId: z.string(),
-  status: z.enum(['erased', 'already-erased']),
-  erasedAt: z.iso.datetime(),
-  erased: counts,
-  kept: z.object({
-    tombstone: z.object({ prospectIdHash: z.string(), erasedAt: z.iso.datetime(), erasedBy: z.string() }),
-    suppression: z.enum(['unsubscribe', 'complaint']).nullable(),
-    note: z.string(),
-  }),
-});
+import { type erasureResponseSchema, prospectIdSchema } from './prospect-schemas.js';
 
 /**
  * DELETE /v1/prospects/{id}: erases the person and says what was erased. Asking again answers 200 with the

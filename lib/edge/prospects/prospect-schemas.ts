@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { configIdSchema } from '../../model/config-ids.js';
-import type { Grade } from '../../model/icp.js';
+import { ACTIVITY_KINDS, type Grade } from '../../model/icp.js';
 import { isEmailAddress } from '../../util/text.js';
 
 export const prospectIdSchema = z.string().regex(/^[a-f0-9]{24}$/, 'must be a prospect id');
@@ -35,4 +35,48 @@ export const rankedListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(4000).optional(),
   format: z.enum(['json', 'csv']).optional(),
+});
+
+export const activityBodySchema = z.object({
+  type: z.enum(ACTIVITY_KINDS),
+  occurredAt: z.iso.datetime({ offset: true }).optional(),
+  note: z.string().max(4000).optional(),
+  outcome: z.string().max(200).optional(),
+  /** The caller's own id for this activity: sending it again records nothing new. */
+  activityId: z.string().min(1).max(200).optional(),
+});
+
+export const consentBodySchema = z.object({
+  marketing: z
+    .boolean()
+    .refine(
+      (marketing) => marketing === false,
+      'can only be false here: consent is given on a form, which records its proof (form, version, text, time)',
+    )
+    .describe('false withdraws marketing consent and ends every onboarding sequence'),
+});
+
+const counts = z.object({
+  touchpoints: z.number().int(),
+  scores: z.number().int(),
+  rankingEntries: z.number().int(),
+  enrollments: z.number().int(),
+  sendRecords: z.number().int(),
+  aliases: z.number().int(),
+  dedupMarkers: z.number().int(),
+  mergedProfiles: z.number().int(),
+  otherItems: z.number().int(),
+});
+
+/** The answer's shape, for the OpenAPI document and for this handler to be held to. */
+export const erasureResponseSchema = z.object({
+  prospectId: z.string(),
+  status: z.enum(['erased', 'already-erased']),
+  erasedAt: z.iso.datetime(),
+  erased: counts,
+  kept: z.object({
+    tombstone: z.object({ prospectIdHash: z.string(), erasedAt: z.iso.datetime(), erasedBy: z.string() }),
+    suppression: z.enum(['unsubscribe', 'complaint']).nullable(),
+    note: z.string(),
+  }),
 });
