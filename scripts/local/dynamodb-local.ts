@@ -5,6 +5,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
+const START_TIMEOUT_MS = 120_000;
+
 export type DynamoDbLocal = { endpoint: string; port: number; stop: () => Promise<void> };
 
 /** DynamoDB Local from the jar that the npm package amplify-dynamodb-simulator ships (no download at run time). */
@@ -63,7 +65,8 @@ export async function startDynamoDbLocal(
   process.once('exit', killOnExit);
   void exited.then(() => process.removeListener('exit', killOnExit));
 
-  const deadline = Date.now() + 30_000;
+  // A JVM starts in 1-2 s on an idle machine; a loaded one (CI neighbours, parallel test runs) needs far longer.
+  const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`DynamoDB Local exited (${child.exitCode}): ${output.join('')}`);
@@ -84,7 +87,7 @@ export async function startDynamoDbLocal(
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`DynamoDB Local did not start within 30 s: ${output.join('')}`);
+      throw new Error(`DynamoDB Local did not start within ${START_TIMEOUT_MS / 1000} s: ${output.join('')}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
