@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import { formConfigSchema, sourceConfigSchema } from '../capture/form-config.js';
 import type { ConfigKind } from '../model/config-ids.js';
 import { icpSchema, segmentSchema } from '../model/icp.js';
+import { senderSchema } from '../onboarding/sender.js';
 import { sequenceSchema } from '../onboarding/sequence.js';
 import { templateSchema } from '../onboarding/template.js';
 
@@ -13,6 +14,7 @@ export const configSchemas = {
   segment: segmentSchema,
   sequence: sequenceSchema,
   template: templateSchema,
+  sender: senderSchema,
 } satisfies Partial<Record<ConfigKind, z.ZodType>>;
 
 export type KnownConfigKind = keyof typeof configSchemas;

@@ -4,7 +4,7 @@ import { shardOf } from '../model/shard.js';
 import type { Touchpoint } from '../model/touchpoint.js';
 import { surveyAnswers } from '../scoring/engagement.js';
 import { bucketAttribute } from './histogram.js';
-import { npsCategory } from './metrics.js';
+import { type NpsCategory, npsCategory } from './metrics.js';
 
 /**
  * What one change of a served score adds to the experience counters (GET /v1/experience). Pure: the scorer
@@ -31,6 +31,11 @@ export const COUNTERS = {
   csatCount: (who: Audience) => `csat:${who}:count`,
   expectation: (expectationId: string, outcome: ExpectationCount) =>
     `expectation:${outcome}:${expectationId}`,
+  /** NPS answers of people whose promise was kept (`met`) or broken, by category: beside the promise's figures. */
+  expectationNps: (expectationId: string, outcome: 'met' | 'broken', category: NpsCategory) =>
+    `expectation:nps:${outcome}:${expectationId}:${category}`,
+  onboardingSkipped: 'onboarding:skipped',
+  onboardingSkippedBy: (code: string) => `onboarding:skipped:${code}`,
 } as const;
 
 /** Whether the person was a customer when they answered: their answers are reported apart. */
@@ -174,4 +179,34 @@ class Increments {
   list(): CounterIncrement[] {
     return [...this.#items.values()];
   }
+}
+
+/**
+ * A new customer who got no onboarding email at all (`onboarding.skipped`), counted once, on the day it was known,
+ * in the groups they were counted in as a customer: their grade and segments on each ICP, and the sequence chosen
+ * for them, if one was (its counters belong to no ICP: `forSequence`).
+ */
+export function skipIncrements(input: {
+  prospectId: string;
+  at: string;
+  code: string;
+  groups: { grades: Readonly<Record<string, string>>; segments: readonly string[] };
+  sequenceId: string | null;
+}): { byIcp: Record<string, CounterIncrement[]>; forSequence: CounterIncrement[] } {
+  const day = input.at.slice(0, 10);
+  const shard = shardOf(input.prospectId, AGGREGATE_SHARDS);
+  const count = (out: Increments, dimension: Dimension, value: string) => {
+    out.add(dimension, value, day, COUNTERS.onboardingSkipped, 1);
+    out.add(dimension, value, day, COUNTERS.onboardingSkippedBy(input.code), 1);
+  };
+  const byIcp: Record<string, CounterIncrement[]> = {};
+  for (const [icpId, grade] of Object.entries(input.groups.grades)) {
+    const out = new Increments(shard);
+    count(out, 'grade', grade);
+    for (const segment of input.groups.segments) count(out, 'segment', segment);
+    byIcp[icpId] = out.list();
+  }
+  const forSequence = new Increments(shard);
+  if (input.sequenceId) count(forSequence, 'sequence', input.sequenceId);
+  return { byIcp, forSequence: forSequence.list() };
 }

@@ -7,6 +7,8 @@ export type OutgoingMail = {
   to: string;
   /** `Example Inc. <onboarding@example.com>` or a bare address; from configuration. */
   from: string;
+  /** Where replies go: each one mailbox (`Name <address>` or bare), from configuration and signed addresses. */
+  replyTo?: string[];
   subject: string;
   text: string;
   html: string;
@@ -45,6 +47,7 @@ const RESERVED_HEADERS = new Set([
   'return-path',
   'received',
   'dkim-signature',
+  'reply-to',
 ]);
 // Characters that would make one recipient into several, or smuggle a display name, once parsed as an address list.
 const ADDRESS_SPECIALS = /[<>,;:"()[\]\\]/;
@@ -73,9 +76,16 @@ export function outgoingMail(input: OutgoingMail): OutgoingMail {
   if (!isEmailAddress(to) || ADDRESS_SPECIALS.test(to))
     throw new MailRejectedError('invalid recipient address');
 
+  const replyTo = (input.replyTo ?? []).map((mailbox) => cleanLine(mailbox, 320));
+  if (replyTo.length > 5 || replyTo.some((mailbox) => !senderAddress(mailbox)))
+    throw new Error(
+      'Mail reply-to must be up to 5 addresses, each one address with an optional display name',
+    );
+
   return {
     to,
     from,
+    ...(replyTo.length ? { replyTo } : {}),
     subject: cleanLine(input.subject, 256),
     text: input.text,
     html: input.html,

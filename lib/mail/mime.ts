@@ -18,6 +18,7 @@ export function mimeMessage(mail: OutgoingMail, date?: Date): SendMailOptions {
   const sender = senderAddress(mail.from);
   return {
     from: mail.from,
+    ...(mail.replyTo?.length ? { replyTo: mail.replyTo } : {}),
     // An object, not a string: nodemailer then never parses the recipient as an address list.
     to: { name: '', address: mail.to },
     envelope: { from: sender?.address ?? '', to: [mail.to] },

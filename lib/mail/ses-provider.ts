@@ -30,6 +30,7 @@ export function sesSendEmailInput(mail: OutgoingMail, configurationSet?: string)
   return {
     FromEmailAddress: sesFromAddress(mail.from),
     Destination: { ToAddresses: [mail.to] },
+    ...(mail.replyTo?.length ? { ReplyToAddresses: mail.replyTo.map(sesFromAddress) } : {}),
     Content: {
       Simple: {
         Subject: { Data: mail.subject, Charset: 'UTF-8' },

@@ -41,7 +41,10 @@ export const ACTIVITY_KINDS = ['call', 'meeting', 'email-reply', 'note'] as cons
 
 export const engagementMatchSchema = z
   .object({
-    type: z.enum(['form', 'page', 'track', 'identify', 'screen', 'group', 'activity', 'survey']).optional(),
+    /** `survey` matches any touchpoint with an answer; `email-reply` a reply to one of our emails. */
+    type: z
+      .enum(['form', 'page', 'track', 'identify', 'screen', 'group', 'activity', 'survey', 'email-reply'])
+      .optional(),
     /** Form id, for type form. */
     form: configIdSchema.optional(),
     /** Page path glob, e.g. `/pricing*`. */

@@ -27,5 +27,35 @@ export type ProspectProfile = Traits & {
   customerAt?: string;
   plan?: string;
   /** The onboarding sequence chosen at conversion (null: none matched), why, and when; decided once. */
-  onboardingDecision?: { sequenceId: string | null; reason: string; at: string; conversionId: string };
+  onboardingDecision?: {
+    sequenceId: string | null;
+    reason: string;
+    at: string;
+    conversionId: string;
+    /** The groups the new customer was counted in (grade per served ICP, segments): a later skip counts there. */
+    groups?: { grades: Record<string, string>; segments: string[] };
+  };
+  /** Set once when a new customer got no onboarding email at all: why, so that it is never silent. */
+  onboardingSkipped?: OnboardingSkip;
+  /** The last survey we sent (claimed): at most one every SURVEY_MIN_DAYS_BETWEEN days, across sequences. */
+  lastSurvey?: { at: string; sequenceId: string; stepId: string };
 };
+
+/** Why a new customer got no onboarding email: a code for counting and the words for reading. */
+export type OnboardingSkip = {
+  code: OnboardingSkipCode;
+  reason: string;
+  at: string;
+  sequenceId: string | null;
+};
+
+export const ONBOARDING_SKIP_CODES = [
+  'no-sequence',
+  'no-marketing-consent',
+  'unsubscribed',
+  'suppressed',
+  'no-email',
+  'send-failed',
+  'other',
+] as const;
+export type OnboardingSkipCode = (typeof ONBOARDING_SKIP_CODES)[number];

@@ -16,7 +16,11 @@ export type TouchpointType =
   /** What happened to an onboarding email: delivered, opened, clicked, bounced, complained, unsubscribed. */
   | 'email'
   /** Marketing consent withdrawn through the API (POST /v1/prospects/{id}/consent); giving it is a form. */
-  | 'consent';
+  | 'consent'
+  /** The answer to a survey step of a sequence (POST /v1/survey): one per survey sent, replaced in place. */
+  | 'survey'
+  /** The person replied to one of our emails (the signed Reply-To address): engagement, never a sales response. */
+  | 'email-reply';
 
 export type ConsentRecord = {
   formId: string;
@@ -44,6 +48,8 @@ export type Touchpoint = {
   receivedAt: string;
   properties: Record<string, unknown>;
   propertiesTruncated?: boolean;
+  /** A survey answer's revision: 1 when first given, one more each time the person changes it. */
+  revision?: number;
   traits?: Traits;
   consent?: ConsentRecord;
   page?: { url?: string; path?: string; referrer?: string; title?: string };

@@ -3,9 +3,12 @@
  * stored (so a template or sequence that cannot render fails at config time, with a 400 naming the field),
  * and loading them for enrollment and dispatch.
  */
+import { mailboxAddress } from '../model/config-ids.js';
 import type { FieldError } from '../model/errors.js';
 import { getConfigVersion, getCurrentConfig, listConfigIds } from '../store/config-store.js';
 import type { GivenExpectation } from '../store/enrollments.js';
+import { config } from '../util/config.js';
+import { SENDER_ID, type Sender, senderSchema } from './sender.js';
 import { type Sequence, sequenceSchema } from './sequence.js';
 import {
   type Template,
@@ -27,7 +30,13 @@ export const TEMPLATE_TRAITS = [
   'country',
 ] as const;
 
-const FIXED_NAMES = new Set<string>([...TEMPLATE_TRAITS, 'plan', 'sequence.name', 'unsubscribeUrl']);
+const FIXED_NAMES = new Set<string>([
+  ...TEMPLATE_TRAITS,
+  'plan',
+  'sequence.name',
+  'unsubscribeUrl',
+  'sender.companyName',
+]);
 const EXPECTATION = /^expectations\.([a-z0-9][a-z0-9-]{0,62})(\.deadline)?$/;
 
 /** Whether `{{name}}` may appear in a template: fixed names, and `expectations.<id>[.deadline]` of any id. */
@@ -60,9 +69,18 @@ export async function sequenceErrors(
   loadTemplate: (id: string) => Promise<Template | undefined> = loadTemplate_,
 ): Promise<FieldError[]> {
   const errors: FieldError[] = [];
+  for (const field of ['from', 'replyTo'] as const) {
+    const mailbox = sequence[field];
+    if (mailbox !== undefined && !isVerifiedIdentity(mailbox))
+      errors.push({
+        field,
+        message: `must be a verified sender identity (MAIL_IDENTITIES: ${config.MAIL_IDENTITIES.join(', ')})`,
+      });
+  }
   const set = new Set(sequence.expectations.map((expectation) => expectation.id));
   const told = new Set<string>();
   for (const [index, step] of sequence.steps.entries()) {
+    if (step.template === undefined) continue;
     const template = await loadTemplate(step.template);
     if (!template) {
       errors.push({ field: `steps.${index}.template`, message: `no template "${step.template}" exists` });
@@ -86,6 +104,19 @@ export async function sequenceErrors(
   return errors;
 }
 
+/** An address that is, or is at a domain that is, one of MAIL_IDENTITIES. */
+export function isVerifiedIdentity(mailbox: string): boolean {
+  const address = mailboxAddress(mailbox);
+  const domain = address.slice(address.lastIndexOf('@') + 1);
+  return config.MAIL_IDENTITIES.some((identity) => identity === address || identity === domain);
+}
+
+/** The one sender configuration (company name and postal address for every footer), if it exists. */
+export async function loadSender(): Promise<Sender | undefined> {
+  const stored = await getCurrentConfig<unknown>('sender', SENDER_ID);
+  return stored ? senderSchema.parse(stored.document) : undefined;
+}
+
 async function loadTemplate_(id: string): Promise<Template | undefined> {
   const stored = await getCurrentConfig<unknown>('template', id);
   return stored ? templateSchema.parse(stored.document) : undefined;
@@ -107,12 +138,15 @@ export async function loadSequenceVersion(id: string, version: number): Promise<
   return sequence;
 }
 
-/** The current version of every sequence, for choosing one at conversion. */
+/**
+ * The current version of every sequence, for choosing one when something starts a sequence. The stream asks on
+ * every form and track event: the list is cached for CONFIG_CACHE_SECONDS, versions for good (immutable).
+ */
 export async function loadCurrentSequences(): Promise<{ sequence: Sequence; version: number }[]> {
   const found: { sequence: Sequence; version: number }[] = [];
-  for (const { id } of await listConfigIds('sequence')) {
-    const stored = await getCurrentConfig<unknown>('sequence', id);
-    if (stored) found.push({ sequence: sequenceSchema.parse(stored.document), version: stored.version });
+  for (const { id, version } of await listConfigIds('sequence', { cached: true })) {
+    const sequence = await loadSequenceVersion(id, version);
+    if (sequence) found.push({ sequence, version });
   }
   return found;
 }
@@ -125,11 +159,13 @@ export function templateValues(input: {
   given: readonly GivenExpectation[];
   timezone: string;
   unsubscribeUrl: string;
+  sender: Sender;
 }): TemplateValues {
   const values: Record<string, string | number | undefined> = {
     plan: input.plan,
     'sequence.name': input.sequence.name,
     unsubscribeUrl: input.unsubscribeUrl,
+    'sender.companyName': input.sender.companyName,
   };
   for (const trait of TEMPLATE_TRAITS) {
     const value = input.traits[trait];

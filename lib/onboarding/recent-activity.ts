@@ -1,22 +1,35 @@
-import { recentTrackEvents } from '../store/touchpoints.js';
+import { recentTouchpointsOf } from '../store/touchpoints.js';
 import type { SkipCondition } from './sequence.js';
 
 /** How many of a prospect's latest touchpoints are read for goals, churn and skip-if events. */
 export const RECENT_TOUCHPOINTS = 200;
 
 /**
- * Goals and churn count from enrollment on: the track events since then (at most RECENT_TOUCHPOINTS, newest).
- * A skip-if on events ("has done") looks at the latest RECENT_TOUCHPOINTS whenever they happened, and is read
- * only for a step that has one. Both are one bounded Query, whatever the history's length.
+ * Goals, churn and replies count from enrollment on: the track events and email replies since then (at most
+ * RECENT_TOUCHPOINTS, newest). A skip-if on events ("has done") looks at the latest RECENT_TOUCHPOINTS whenever
+ * they happened, and is read only for a step that has one. Both are one bounded Query, whatever the history's
+ * length.
  */
-export async function recentActivity(prospectId: string, enrolledAt: string, stepUsesEvents: boolean) {
-  const since = await recentTrackEvents(prospectId, { since: enrolledAt, limit: RECENT_TOUCHPOINTS });
-  const eventsSinceEnrollment = new Set(since.map((event) => event.name));
+export async function recentActivity(
+  prospectId: string,
+  enrollment: { enrolledAt: string; sequenceId: string },
+  stepUsesEvents: boolean,
+) {
+  const since = await recentTouchpointsOf(prospectId, {
+    since: enrollment.enrolledAt,
+    limit: RECENT_TOUCHPOINTS,
+    types: ['track', 'email-reply'],
+  });
+  const tracked = (items: { type: string; name: string }[]) =>
+    new Set(items.filter((item) => item.type === 'track').map((item) => item.name));
+  const eventsSinceEnrollment = tracked(since);
   const events = stepUsesEvents
-    ? new Set((await recentTrackEvents(prospectId, { limit: RECENT_TOUCHPOINTS })).map((event) => event.name))
+    ? tracked(await recentTouchpointsOf(prospectId, { limit: RECENT_TOUCHPOINTS, types: ['track'] }))
     : eventsSinceEnrollment;
   const churned = [...eventsSinceEnrollment].some((name) => /^churned$/i.test(name));
-  return { events, eventsSinceEnrollment, churned };
+  // A reply names the sequence it answered: only a reply to this one ends it.
+  const replied = since.some((item) => item.type === 'email-reply' && item.name === enrollment.sequenceId);
+  return { events, eventsSinceEnrollment, churned, replied };
 }
 
 export function usesEvents(condition: SkipCondition | undefined): boolean {

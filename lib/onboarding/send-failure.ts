@@ -13,6 +13,7 @@ import { config } from '../util/config.js';
 import { log } from '../util/log.js';
 import type { DispatchOutcome } from './dispatch-outcome.js';
 import { advanced } from './enrollment-progress.js';
+import { noteIfNothingSent } from './onboarding-skip.js';
 import type { Sequence } from './sequence.js';
 
 const MAX_RETRY_DELAY_MS = 6 * 3_600_000;
@@ -51,7 +52,13 @@ export async function recordSendFailure(
       reason,
     };
     delete next.nextDueAt;
-    await advanceEnrollment(next, enrollment.stepIndex, { stepId, claimToken, status: 'failed', reason });
+    const outcome = await advanceEnrollment(next, enrollment.stepIndex, {
+      stepId,
+      claimToken,
+      status: 'failed',
+      reason,
+    });
+    if (outcome === 'advanced') await noteIfNothingSent(enrollment, { code: 'send-failed', reason }, now);
     log.warn('onboarding mail rejected', ids);
     return 'rejected';
   }

@@ -1,3 +1,4 @@
+import { MailRetryableError } from '../mail/index.js';
 import type { ProspectProfile } from '../model/prospect.js';
 import { advanceEnrollment, type Enrollment } from '../store/enrollments.js';
 import { composeStepMail } from './compose-mail.js';
@@ -5,7 +6,7 @@ import type { DispatchOutcome, StepSender } from './dispatch-outcome.js';
 import { advanced } from './enrollment-progress.js';
 import { expectationCounters } from './expectation-counters.js';
 import { giveExpectations } from './expectations.js';
-import { expectationsMentioned, loadTemplate } from './onboarding-config.js';
+import { expectationsMentioned, loadSender, loadTemplate } from './onboarding-config.js';
 import { recordSendFailure } from './send-failure.js';
 import type { Sequence, Step } from './sequence.js';
 
@@ -22,11 +23,24 @@ export async function sendClaimedStep(
     claimToken: string;
   },
   now: Date,
-  sender: StepSender,
+  delivery: StepSender,
 ): Promise<DispatchOutcome> {
   const { enrollment, sequence, step, claimToken } = claimed;
-  const template = await loadTemplate(step.template);
-  if (!template) {
+  const sender = await loadSender();
+  const random = delivery.random ?? Math.random;
+  // Every email needs the footer's postal address: with no sender configured nothing may go, and nothing will.
+  if (!sender)
+    return recordSendFailure(
+      enrollment,
+      sequence,
+      step.id,
+      claimToken,
+      new MailRetryableError('no sender is configured (config kind sender, id default)', true),
+      now,
+      random,
+    );
+  const template = step.template === undefined ? undefined : await loadTemplate(step.template);
+  if (step.template !== undefined && !template) {
     const reason = `template ${step.template} is missing`;
     const next = advanced(enrollment, sequence, now, {
       stepId: step.id,
@@ -42,22 +56,23 @@ export async function sendClaimedStep(
     });
     return 'failed';
   }
-  const given = giveExpectations(enrollment, sequence, expectationsMentioned(template), now);
-  const mail = composeStepMail({ template, step, enrollment, sequence, profile: claimed.profile, given });
-
+  const mentioned = template ? expectationsMentioned(template) : new Set<string>();
+  const given = giveExpectations(enrollment, sequence, mentioned, now);
   let providerMessageId: string;
   try {
-    ({ providerMessageId } = await sender.provider.send(mail));
-  } catch (error) {
-    return recordSendFailure(
+    const mail = composeStepMail({
+      template,
+      step,
       enrollment,
       sequence,
-      step.id,
-      claimToken,
-      error,
+      profile: claimed.profile,
+      given,
+      sender,
       now,
-      sender.random ?? Math.random,
-    );
+    });
+    ({ providerMessageId } = await delivery.provider.send(mail));
+  } catch (error) {
+    return recordSendFailure(enrollment, sequence, step.id, claimToken, error, now, random);
   }
   const next = advanced({ ...enrollment, expectations: given }, sequence, now, {
     stepId: step.id,
@@ -69,7 +84,13 @@ export async function sendClaimedStep(
   await advanceEnrollment(
     next,
     enrollment.stepIndex,
-    { stepId: step.id, claimToken, status: 'sent', providerMessageId },
+    {
+      stepId: step.id,
+      claimToken,
+      status: 'sent',
+      providerMessageId,
+      ...(step.survey ? { surveyKind: step.survey.kind } : {}),
+    },
     {
       expectations: told,
       counters: expectationCounters(

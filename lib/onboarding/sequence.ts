@@ -16,14 +16,20 @@
  * - `exitOn.unsubscribed` cannot be turned off; `churn` defaults to true.
  * - Skip-if conditions are data, not code: trait tests (the ICP rule language), an event already seen
  *   (glob), a plan, a segment, and one level of `any` / `all` / `not`. No regular expressions, no eval.
+ * - A step is an email (`template`) or a survey (`survey`), never both. Its `category` is `transactional` (what a
+ *   customer needs to use what they bought: sent without marketing consent) or `marketing` (the default, as it
+ *   needs consent: a step nobody classified is treated as the stricter kind).
+ * - `start` defaults to `conversion`, as every sequence started before start kinds existed. A pre-sale sequence
+ *   (`qualified`) is marketing by definition: its steps may not be transactional.
  */
 import * as z from 'zod';
-import { configIdSchema } from '../model/config-ids.js';
+import { configIdSchema, mailboxSchema } from '../model/config-ids.js';
 import { GRADES, RULE_TRAITS } from '../model/icp.js';
 import { isTimeZone, type Traits } from '../model/traits.js';
 import { ruleTraits } from '../scoring/derived-traits.js';
 import { conditionHolds } from '../scoring/fit.js';
 import { globMatch } from '../scoring/glob.js';
+import { startSchema } from './sequence-start.js';
 
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -85,13 +91,50 @@ export function delayMs(delay: { days?: number; hours?: number; minutes?: number
   return ((delay.days ?? 0) * 24 * 60 + (delay.hours ?? 0) * 60 + (delay.minutes ?? 0)) * 60_000;
 }
 
-export const stepSchema = z.strictObject({
-  id: configIdSchema,
-  delay: delaySchema.default({ days: 0, hours: 0, minutes: 0 }),
-  /** A template id; templates are their own config kind. */
-  template: configIdSchema,
-  skipIf: skipConditionSchema.optional(),
+export const MESSAGE_CATEGORIES = ['transactional', 'marketing'] as const;
+export type MessageCategory = (typeof MESSAGE_CATEGORIES)[number];
+
+export const SURVEY_KINDS = ['nps', 'csat'] as const;
+export type SurveyKind = (typeof SURVEY_KINDS)[number];
+
+/** The answers a survey offers: NPS 0-10, CSAT 1-5. */
+export const SURVEY_SCALES: Record<SurveyKind, { min: number; max: number }> = {
+  nps: { min: 0, max: 10 },
+  csat: { min: 1, max: 5 },
+};
+
+export const surveySchema = z.strictObject({
+  kind: z.enum(SURVEY_KINDS),
+  /** "How likely are you to recommend Example to a colleague?" */
+  question: z.string().trim().min(1).max(300),
+  /** Shown above the optional comment box on the answer page. */
+  commentPrompt: z.string().trim().min(1).max(300).default('Anything you would like to tell us?'),
+  /** The email's subject; the question when absent. */
+  subject: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .regex(/^[^\r\n]*$/, 'must be one line')
+    .optional(),
 });
+export type Survey = z.infer<typeof surveySchema>;
+
+export const stepSchema = z
+  .strictObject({
+    id: configIdSchema,
+    delay: delaySchema.default({ days: 0, hours: 0, minutes: 0 }),
+    /** A template id; templates are their own config kind. */
+    template: configIdSchema.optional(),
+    /** A survey instead of a template: the email asks the question with one signed link per answer. */
+    survey: surveySchema.optional(),
+    category: z.enum(MESSAGE_CATEGORIES).default('marketing'),
+    skipIf: skipConditionSchema.optional(),
+  })
+  .refine((step) => (step.template === undefined) !== (step.survey === undefined), {
+    message: 'must have either a template or a survey',
+    path: ['template'],
+  });
 export type Step = z.infer<typeof stepSchema>;
 
 const timeOfDay = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
@@ -157,6 +200,8 @@ export const exitOnSchema = z.strictObject({
   /** Reaching the goal (e.g. `Integration Connected`) makes the rest of the sequence pointless. */
   goalEvents: z.array(eventPatternSchema).max(20).default([]),
   churn: z.boolean().default(true),
+  /** A reply to one of the sequence's emails ends it; by default only a pre-sale (`qualified`) sequence. */
+  replied: z.boolean().optional(),
 });
 export type ExitOn = z.infer<typeof exitOnSchema>;
 
@@ -170,23 +215,45 @@ export const sequenceMatchSchema = z.strictObject({
 });
 export type SequenceMatch = z.infer<typeof sequenceMatchSchema>;
 
-export const sequenceSchema = z.strictObject({
-  id: configIdSchema,
-  name: z.string().min(1).max(200),
-  description: z.string().max(2000).optional(),
-  /** Lower numbers are tried first. */
-  priority: z.number().int().min(0).max(1_000_000),
-  match: sequenceMatchSchema.default({}),
-  steps: z.array(stepSchema).min(1).max(20).refine(uniqueIds, 'step ids must be unique'),
-  exitOn: exitOnSchema.default({ unsubscribed: true, goalEvents: [], churn: true }),
-  sendWindow: sendWindowSchema,
-  expectations: z
-    .array(expectationSchema)
-    .max(10)
-    .refine(uniqueIds, 'expectation ids must be unique')
-    .default([]),
-});
+export const sequenceSchema = z
+  .strictObject({
+    id: configIdSchema,
+    name: z.string().min(1).max(200),
+    description: z.string().max(2000).optional(),
+    /** What enrolls a person: a conversion (the default), a qualification, a first response, a form, an event. */
+    start: startSchema.default({ kind: 'conversion' }),
+    /** Lower numbers are tried first. */
+    priority: z.number().int().min(0).max(1_000_000),
+    match: sequenceMatchSchema.default({}),
+    steps: z.array(stepSchema).min(1).max(20).refine(uniqueIds, 'step ids must be unique'),
+    exitOn: exitOnSchema.default({ unsubscribed: true, goalEvents: [], churn: true }),
+    sendWindow: sendWindowSchema,
+    expectations: z
+      .array(expectationSchema)
+      .max(10)
+      .refine(uniqueIds, 'expectation ids must be unique')
+      .default([]),
+    /** The sender (a verified identity, MAIL_IDENTITIES); MAIL_FROM when absent. */
+    from: mailboxSchema.optional(),
+    /** Where replies should reach a person (a verified identity), beside the signed address that records them. */
+    replyTo: mailboxSchema.optional(),
+  })
+  .superRefine((sequence, ctx) => {
+    if (sequence.start.kind !== 'qualified') return;
+    for (const [index, step] of sequence.steps.entries())
+      if (step.category === 'transactional')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', index, 'category'],
+          message: 'must be marketing: a sequence that starts on qualification is pre-sale nurture',
+        });
+  });
 export type Sequence = z.infer<typeof sequenceSchema>;
+
+/** Whether a person replying ends the sequence: pre-sale sequences stop on a reply (a person answers now). */
+export function exitsOnReply(sequence: Pick<Sequence, 'exitOn' | 'start'>): boolean {
+  return sequence.exitOn.replied ?? sequence.start.kind === 'qualified';
+}
 
 /** What is known about the customer when a step falls due. */
 export type StepFacts = {
@@ -224,15 +291,30 @@ export function planIn(plan: string | undefined, plans: readonly string[]): bool
   return plans.some((candidate) => candidate.toLowerCase() === wanted);
 }
 
-export type ExitReason = 'unsubscribed' | 'goal' | 'churn';
+export type ExitReason = 'unsubscribed' | 'goal' | 'churn' | 'replied';
 
 /** Why an enrollment must end now, if it must. */
 export function exitReason(
-  exitOn: ExitOn,
-  state: { unsubscribed: boolean; churned: boolean; events: ReadonlySet<string> | readonly string[] },
+  sequence: Pick<Sequence, 'exitOn' | 'start'>,
+  state: {
+    unsubscribed: boolean;
+    churned: boolean;
+    replied?: boolean;
+    events: ReadonlySet<string> | readonly string[];
+  },
 ): ExitReason | null {
+  const { exitOn } = sequence;
   if (state.unsubscribed) return 'unsubscribed';
   if (exitOn.churn && state.churned) return 'churn';
   if (exitOn.goalEvents.some((pattern) => hasDone(state.events, pattern))) return 'goal';
+  if (state.replied && exitsOnReply(sequence)) return 'replied';
   return null;
+}
+
+/** The categories of the steps still to come, from `stepIndex` on. */
+export function remainingCategories(
+  sequence: Pick<Sequence, 'steps'>,
+  stepIndex: number,
+): Set<MessageCategory> {
+  return new Set(sequence.steps.slice(stepIndex).map((step) => step.category));
 }

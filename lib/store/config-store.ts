@@ -70,17 +70,22 @@ export async function listConfigVersions<T>(kind: ConfigKind, id: string): Promi
 /** Ids and current versions of every document of a kind: one Query on the kind's index partition. */
 export async function listConfigIds(
   kind: ConfigKind,
+  options: { cached?: boolean } = {},
 ): Promise<{ id: string; version: number; updatedAt: string }[]> {
-  const items = await queryAll({
-    TableName: tableName,
-    KeyConditionExpression: 'PK = :pk',
-    ExpressionAttributeValues: { ':pk': keys.configIndexPartition(kind) },
-  });
-  return items.map((item) => ({
-    id: item.id as string,
-    version: item.version as number,
-    updatedAt: item.updatedAt as string,
-  }));
+  const load = async () => {
+    const items = await queryAll({
+      TableName: tableName,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': keys.configIndexPartition(kind) },
+    });
+    return items.map((item) => ({
+      id: item.id as string,
+      version: item.version as number,
+      updatedAt: item.updatedAt as string,
+    }));
+  };
+  // A writer (PUT, listing) needs the index as it is; a hot path may take it CONFIG_CACHE_SECONDS old.
+  return options.cached ? cached(`index/${kind}`, load) : load();
 }
 
 /** One immutable version of a document; cached without expiry, since versions never change. */

@@ -1,5 +1,6 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ThrottledError } from '../model/errors.js';
+import type { OnboardingSkip, ProspectProfile } from '../model/prospect.js';
 import { type CounterUpdate, counterUpdateItems } from './aggregates.js';
 import { documents, isConditionFailure, tableName } from './client.js';
 import { enrollmentDueKeys } from './due-enrollments.js';
@@ -25,6 +26,8 @@ export type Enrollment = {
   prospectId: string;
   sequenceId: string;
   sequenceVersion: number;
+  /** What started it (absent on enrollments of before start kinds: a conversion), in words for the view. */
+  start?: { kind: string; detail?: string };
   status: EnrollmentStatus;
   reason?: string;
   enrolledAt: string;
@@ -40,12 +43,7 @@ export type Enrollment = {
   history: StepOutcome[];
 };
 
-export type OnboardingDecision = {
-  sequenceId: string | null;
-  reason: string;
-  at: string;
-  conversionId: string;
-};
+export type OnboardingDecision = NonNullable<ProspectProfile['onboardingDecision']>;
 
 /** Only active enrollments carry the due index keys: the dispatcher never reads one that is not due. */
 export function enrollmentItem(enrollment: Enrollment) {
@@ -67,6 +65,8 @@ export async function decideOnboarding(
   prospectId: string,
   decision: OnboardingDecision,
   enrollment: Enrollment | undefined,
+  /** No sequence: why the customer gets nothing, recorded with the decision, and the counters it adds. */
+  skipped?: { skip: OnboardingSkip; counters: readonly CounterUpdate[] },
 ): Promise<'decided' | 'already-decided'> {
   const parts: NamedItem[] = [
     {
@@ -75,13 +75,14 @@ export async function decideOnboarding(
         Update: {
           TableName: tableName,
           Key: keys.prospectProfile(prospectId),
-          UpdateExpression: 'SET onboardingDecision = :decision',
+          UpdateExpression: `SET onboardingDecision = :decision${skipped ? ', onboardingSkipped = :skip' : ''}`,
           ConditionExpression:
             'attribute_exists(PK) AND attribute_not_exists(onboardingDecision) AND attribute_not_exists(mergedInto) AND attribute_not_exists(erasingAt)',
-          ExpressionAttributeValues: { ':decision': decision },
+          ExpressionAttributeValues: { ':decision': decision, ...(skipped ? { ':skip': skipped.skip } : {}) },
         },
       },
     },
+    ...counterUpdateItems(skipped?.counters ?? []),
   ];
   if (enrollment)
     parts.push({

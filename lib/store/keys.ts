@@ -17,7 +17,10 @@
  * P#<prospectId>                  ENR#<sequenceId>         onboarding enrollment (status, step, expectations given)
  * P#<prospectId>                  SEND#<sequenceId>#<step> send record of one step: claimed, sent, failed, abandoned
  * P#<prospectId>                  EXP#<sequenceId>#<expId> an expectation given by a sequence: open, met or broken
- * SUPP#<emailHash>                SUPP                     suppressed address (bounce, complaint, unsubscribe)
+ * SUPP#<emailHash>                SUPP                     suppressed address (bounce, complaint, unsubscribe from all)
+ * SUPP#<emailHash>                UNSUB#<category>         unsubscribed from one category (transactional, marketing)
+ * P#<prospectId>                  LANE#<startKind>         the sequence a start kind last enrolled into (one at a time)
+ * P#<prospectId>                  RESPONSE#<seq>#<step>    the answer to a survey sent: current, and as scored
  * TOMB#<prospectIdHash>           TOMB#<requestedAt>       erasure tombstone: keyed hash of the id, when, who asked, counts
  * AGG#<icpId>#<dimension>#<value> D#<yyyy-mm-dd>#<shard>   experience counters of one group for one day (one of 4 shards)
  *
@@ -39,6 +42,9 @@ const SEND_PREFIX = 'SEND#';
 const DEDUP_SK = 'DEDUP';
 const TOMBSTONE_PREFIX = 'TOMB#';
 const EXPECTATION_PREFIX = 'EXP#';
+// Both sort inside the scorer's read range (EXP# .. SCORE#~): it reads them with the profile, in one Query.
+const LANE_PREFIX = 'LANE#';
+const RESPONSE_PREFIX = 'RESPONSE#';
 
 /** Versions are zero-padded so a prospect's score items sort by ICP, then version. */
 const version6 = (version: number) => String(version).padStart(6, '0');
@@ -73,8 +79,9 @@ export const keys = {
   }),
   scorePrefix: SCORE_PREFIX,
   /**
-   * What the scorer reads of a prospect in one Query: its expectations (EXP#), profile and score items sort
-   * between these two keys, and nothing else does (ENR# sorts before, SEND# and T# after).
+   * What the scorer reads of a prospect in one Query: its expectations (EXP#), sequence lanes (LANE#), profile,
+   * survey responses (RESPONSE#) and score items sort between these two keys, and nothing else does (ENR# sorts
+   * before, SEND# and T# after).
    */
   scoringReadRange: { from: EXPECTATION_PREFIX, to: `${SCORE_PREFIX}~` },
   rankPartition: (icpId: string, version: number, shard: number): string =>
@@ -126,6 +133,18 @@ export const keys = {
   }),
   expectationDuePartition: (shard: number): string => `DUE#expectation#${shard}`,
   suppression: (emailHash: string): TableKey => ({ PK: `SUPP#${emailHash}`, SK: 'SUPP' }),
+  categorySuppression: (emailHash: string, category: string): TableKey => ({
+    PK: `SUPP#${emailHash}`,
+    SK: `UNSUB#${category}`,
+  }),
+  lane: (prospectId: string, startKind: string): TableKey => ({
+    PK: `P#${prospectId}`,
+    SK: `${LANE_PREFIX}${startKind}`,
+  }),
+  surveyResponse: (prospectId: string, sequenceId: string, stepId: string): TableKey => ({
+    PK: `P#${prospectId}`,
+    SK: `${RESPONSE_PREFIX}${sequenceId}#${stepId}`,
+  }),
   tombstone: (prospectIdHash: string, requestedAt: string): TableKey => ({
     PK: keys.tombstonePartition(prospectIdHash),
     SK: `${TOMBSTONE_PREFIX}${requestedAt}`,
@@ -153,6 +172,14 @@ export function prospectIdFromPartition(pk: string): string {
 
 export function isExpectationKey(sk: string): boolean {
   return sk.startsWith(EXPECTATION_PREFIX);
+}
+
+export function isLaneKey(sk: string): boolean {
+  return sk.startsWith(LANE_PREFIX);
+}
+
+export function isSurveyResponseKey(sk: string): boolean {
+  return sk.startsWith(RESPONSE_PREFIX);
 }
 
 export function isScoreKey(sk: string): boolean {

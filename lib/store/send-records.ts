@@ -17,6 +17,7 @@ export type SendRecord = {
   providerMessageId?: string;
   lastError?: string;
   sentAt?: string;
+  surveyKind?: string;
 };
 
 export type SendUpdate = {
@@ -26,16 +27,35 @@ export type SendUpdate = {
   status: 'sent' | 'failed' | 'abandoned' | 'retry';
   providerMessageId?: string;
   reason?: string;
+  /** A survey sent: its kind, so that an answer can be checked against what was asked. */
+  surveyKind?: string;
 };
 
 /** `taken` carries the send record that holds the step, as the refused claim found it. */
-export type ClaimOutcome = 'claimed' | 'moved' | 'suppressed' | 'not-mailable' | { taken: SendRecord };
+export type ClaimOutcome =
+  | 'claimed'
+  | 'moved'
+  | 'suppressed'
+  | 'unsubscribed'
+  | 'not-mailable'
+  | 'survey-capped'
+  | { taken: SendRecord };
+
+/** What a claim must find true of the person, as the dispatcher decided for the step's category. */
+export type ClaimTerms = {
+  /** The category of the step: an unsubscribe from it refuses the claim. */
+  category: string;
+  /** Marketing needs the profile's marketing consent. */
+  needsConsent: boolean;
+  /** A survey: claimed only if the last survey sent was before `before` (or is this one), and recorded. */
+  survey?: { before: string };
+};
 
 /**
  * Claims one step for sending, in one transaction: the send record (new, or one released for a retry), the
- * enrollment still at that step and active, the address not suppressed, and the profile still there, not being
- * erased and with marketing consent (a withdrawal or an erasure after the dispatcher's read wins). Whoever wins
- * the claim is the only one who may send the step.
+ * enrollment still at that step and active, the address not suppressed nor unsubscribed from the step's category,
+ * and the profile still there, not being erased, with marketing consent when the step needs it (a withdrawal or
+ * an erasure after the dispatcher's read wins). Whoever wins the claim is the only one who may send the step.
  */
 export async function claimStep(input: {
   prospectId: string;
@@ -45,8 +65,9 @@ export async function claimStep(input: {
   emailHash: string;
   token: string;
   now: Date;
+  terms: ClaimTerms;
 }): Promise<ClaimOutcome> {
-  const { prospectId, sequenceId, stepId } = input;
+  const { prospectId, sequenceId, stepId, terms } = input;
   const outcome = await transactWrite([
     {
       name: 'send',
@@ -98,26 +119,96 @@ export async function claimStep(input: {
       },
     },
     {
-      name: 'profile',
+      name: 'unsubscribed',
       item: {
         ConditionCheck: {
           TableName: tableName,
-          Key: keys.prospectProfile(prospectId),
-          ConditionExpression:
-            'attribute_exists(PK) AND attribute_not_exists(erasingAt) AND attribute_not_exists(mergedInto) AND consent.marketing = :true',
-          ExpressionAttributeValues: { ':true': true },
+          Key: keys.categorySuppression(input.emailHash, terms.category),
+          ConditionExpression: 'attribute_not_exists(PK)',
         },
       },
     },
+    { name: 'profile', item: profileClaim(input) },
   ]);
   if (outcome.committed) return 'claimed';
   const { failed, current } = outcome;
   if (failed.includes('enrollment')) return 'moved';
   if (failed.includes('suppression')) return 'suppressed';
-  if (failed.includes('profile')) return 'not-mailable';
+  if (failed.includes('unsubscribed')) return 'unsubscribed';
+  if (failed.includes('profile')) {
+    const profile = current.get('profile');
+    // Mailable as such, so what refused it was the survey cap.
+    return profile && terms.survey && mailable(profile, terms.needsConsent)
+      ? 'survey-capped'
+      : 'not-mailable';
+  }
   const taken = current.get('send');
   if (taken) return { taken: withoutKeys(taken) as SendRecord };
   throw new ThrottledError('The step is being claimed concurrently; retry shortly');
+}
+
+function mailable(profile: Record<string, unknown>, needsConsent: boolean): boolean {
+  const consent = profile.consent as { marketing?: unknown } | undefined;
+  return (
+    profile.erasingAt === undefined &&
+    profile.mergedInto === undefined &&
+    (!needsConsent || consent?.marketing === true)
+  );
+}
+
+/**
+ * The profile's part of a claim: it exists, is not being erased or merged away, has marketing consent when the
+ * step needs it; for a survey, the last survey claimed is old enough (or is this very step, claimed again after a
+ * retry), and this one is recorded in the same write, so two sequences cannot both ask inside the cap.
+ */
+function profileClaim(input: {
+  prospectId: string;
+  sequenceId: string;
+  stepId: string;
+  now: Date;
+  terms: ClaimTerms;
+}) {
+  const { terms } = input;
+  const conditions = [
+    'attribute_exists(PK)',
+    'attribute_not_exists(erasingAt)',
+    'attribute_not_exists(mergedInto)',
+  ];
+  const values: Record<string, unknown> = {};
+  if (terms.needsConsent) {
+    conditions.push('consent.marketing = :true');
+    values[':true'] = true;
+  }
+  const Key = keys.prospectProfile(input.prospectId);
+  if (!terms.survey)
+    return {
+      ConditionCheck: {
+        TableName: tableName,
+        Key,
+        ConditionExpression: conditions.join(' AND '),
+        ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+      },
+    };
+  conditions.push(
+    '(attribute_not_exists(lastSurvey) OR lastSurvey.#at < :before OR (lastSurvey.sequenceId = :sequence AND lastSurvey.stepId = :step))',
+  );
+  return {
+    Update: {
+      TableName: tableName,
+      Key,
+      UpdateExpression: 'SET lastSurvey = :survey',
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: { '#at': 'at' },
+      ExpressionAttributeValues: {
+        ...values,
+        ':before': terms.survey.before,
+        ':sequence': input.sequenceId,
+        ':step': input.stepId,
+        ':survey': { at: input.now.toISOString(), sequenceId: input.sequenceId, stepId: input.stepId },
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    },
+  };
 }
 
 export async function getSendRecord(
@@ -152,6 +243,10 @@ export function sendUpdateItem(
     sets.push('providerMessageId = :messageId');
   }
   if (send.status === 'sent') sets.push('sentAt = :now');
+  if (send.surveyKind !== undefined) {
+    values[':surveyKind'] = send.surveyKind;
+    sets.push('surveyKind = :surveyKind');
+  }
   if (send.reason !== undefined) {
     values[':reason'] = send.reason;
     sets.push('lastError = :reason');

@@ -70,25 +70,27 @@ export async function queryTimeline(
   };
 }
 /**
- * Names and times of a prospect's track events, newest first, among its latest `limit` touchpoints (since
- * `since`, when given). Bounded whatever the history's length; only the few attributes needed are returned.
+ * Types, names and times of a prospect's touchpoints of the given types, newest first, among its latest `limit`
+ * touchpoints (since `since`, when given). Bounded whatever the history's length; only the few attributes needed
+ * are returned.
  */
-export async function recentTrackEvents(
+export async function recentTouchpointsOf(
   prospectId: string,
-  options: { since?: string; limit: number },
-): Promise<{ name: string; occurredAt: string }[]> {
+  options: { since?: string; limit: number; types: readonly string[] },
+): Promise<{ type: string; name: string; occurredAt: string }[]> {
+  const typeValues = Object.fromEntries(options.types.map((type, index) => [`:type${index}`, type]));
   const result = await documents.send(
     new QueryCommand({
       TableName: tableName,
       KeyConditionExpression: options.since
         ? 'PK = :pk AND SK BETWEEN :from AND :to'
         : 'PK = :pk AND begins_with(SK, :prefix)',
-      FilterExpression: '#type = :track',
-      ProjectionExpression: '#name, occurredAt',
+      FilterExpression: `#type IN (${Object.keys(typeValues).join(', ')})`,
+      ProjectionExpression: '#type, #name, occurredAt',
       ExpressionAttributeNames: { '#type': 'type', '#name': 'name' },
       ExpressionAttributeValues: {
         ':pk': keys.prospectPartition(prospectId),
-        ':track': 'track',
+        ...typeValues,
         ...(options.since
           ? { ':from': `${keys.touchpointPrefix}${options.since}`, ':to': `${keys.touchpointPrefix}~` }
           : { ':prefix': keys.touchpointPrefix }),
@@ -98,7 +100,9 @@ export async function recentTrackEvents(
       ConsistentRead: true,
     }),
   );
-  return (result.Items ?? [])
-    .filter((item) => typeof item.name === 'string')
-    .map((item) => ({ name: item.name as string, occurredAt: String(item.occurredAt) }));
+  return (result.Items ?? []).map((item) => ({
+    type: String(item.type),
+    name: typeof item.name === 'string' ? item.name : '',
+    occurredAt: String(item.occurredAt),
+  }));
 }

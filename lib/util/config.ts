@@ -64,6 +64,45 @@ const envSchema = z.object({
   SEND_RETRY_BASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /** A claim with no outcome after this long was left by a crashed dispatcher: abandoned, never re-sent. */
   SEND_LEASE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  /**
+   * Domains (`example.com`) and addresses verified as senders (SES identities): a sequence's `from` and `replyTo`
+   * must be one of them, or at one of the domains. Comma-separated.
+   */
+  MAIL_IDENTITIES: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((identity) => identity.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(/^([^\s@<>]+@)?[a-z0-9.-]+\.[a-z]{2,}$|^[a-z0-9.-]+$/, 'must be a domain or an address'),
+        )
+        .min(1),
+    )
+    .default(['example.com']),
+  /**
+   * The domain whose mail we receive (an SES receipt rule, or the local SMTP receiver): when set, every email's
+   * Reply-To carries a signed `reply+<token>@<domain>`, and replies become `email-reply` touchpoints.
+   */
+  REPLY_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i, 'must be a domain name')
+    .transform((value) => value.toLowerCase())
+    .optional(),
+  /** Reply address token secrets, comma-separated: the first signs, all verify. */
+  REPLY_SECRETS: secretList.default([LOCAL_SECRET]),
+  /** Survey link secrets, comma-separated: the first signs, all verify. */
+  SURVEY_SECRETS: secretList.default([LOCAL_SECRET]),
+  /** Nobody is sent a survey sooner than this many days after the last one, whatever the sequence. */
+  SURVEY_MIN_DAYS_BETWEEN: z.coerce.number().int().min(0).max(3650).default(90),
+  /** How long a survey email's links can be answered. */
+  SURVEY_LINK_DAYS: z.coerce.number().int().min(1).max(365).default(30),
 });
 
 export type Config = z.infer<typeof envSchema>;
@@ -83,11 +122,15 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   }
   if (
     parsed.data.STAGE !== 'local' &&
-    (parsed.data.WEBHOOK_SECRETS.includes(LOCAL_SECRET) ||
-      parsed.data.UNSUBSCRIBE_SECRETS.includes(LOCAL_SECRET))
+    [
+      parsed.data.WEBHOOK_SECRETS,
+      parsed.data.UNSUBSCRIBE_SECRETS,
+      parsed.data.SURVEY_SECRETS,
+      parsed.data.REPLY_SECRETS,
+    ].some((secrets) => secrets.includes(LOCAL_SECRET))
   ) {
     throw new Error(
-      'Invalid environment: WEBHOOK_SECRETS and UNSUBSCRIBE_SECRETS must be set outside the local stage',
+      'Invalid environment: WEBHOOK_SECRETS, UNSUBSCRIBE_SECRETS, SURVEY_SECRETS and REPLY_SECRETS must be set outside the local stage',
     );
   }
   if (parsed.data.MAIL_PROVIDER === 'smtp' && !parsed.data.SMTP_URL) {

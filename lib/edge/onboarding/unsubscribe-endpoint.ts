@@ -1,8 +1,9 @@
 import { recordCapture } from '../../identity/record-capture.js';
+import { endEnrollmentsOnlyOf } from '../../onboarding/end-enrollments.js';
 import { type UnsubscribePayload, verifyUnsubscribeToken } from '../../onboarding/unsubscribe-token.js';
 import { stopMarketing } from '../../privacy/consent.js';
 import { getProfile } from '../../store/profiles.js';
-import { suppressAddress } from '../../store/suppressions.js';
+import { suppressAddress, suppressCategory } from '../../store/suppressions.js';
 import { config } from '../../util/config.js';
 import { escapeHtml } from '../../util/html.js';
 import { log } from '../../util/log.js';
@@ -12,6 +13,12 @@ import { type HttpResponse, html } from '../http/response.js';
 // A mail client's one-click POST carries `List-Unsubscribe=One-Click` and nothing more.
 const MAX_BODY_BYTES = 4096;
 const UNSUBSCRIBE_DEDUP_SECONDS = 30 * 24 * 3600;
+
+const WHAT = {
+  transactional: 'onboarding emails',
+  marketing: 'marketing emails',
+  all: 'all emails',
+} as const;
 
 /**
  * GET and POST /v1/unsubscribe?token=... (RFC 8058). GET only shows a page whose button POSTs: link scanners
@@ -27,30 +34,34 @@ export async function handleUnsubscribe(event: HttpRequest, now = new Date()): P
       'This unsubscribe link is not valid',
       '<p>The link may have been cut short by your mail program. Please use the unsubscribe link of the email again, or reply to it and ask us to stop.</p>',
     );
+  const what = WHAT[payload.category ?? 'all'];
   if (method(event) !== 'POST') {
     const action = `/v1/unsubscribe?token=${encodeURIComponent(token)}`;
     return page(
       200,
-      'Unsubscribe from onboarding emails?',
+      `Unsubscribe from ${what}?`,
       `<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
     );
   }
   rawBody(event, MAX_BODY_BYTES);
   await unsubscribe(payload, now);
-  return page(200, 'You are unsubscribed', '<p>You will not receive onboarding emails from us again.</p>');
+  return page(200, 'You are unsubscribed', `<p>You will not receive ${what} from us again.</p>`);
 }
 
 /**
- * Suppresses the address the email went to, withdraws marketing consent (the same path as the API's) which ends
- * the prospect's sequences, and notes it on the timeline.
+ * Stops the email's category of mail to the address it went to (every category for a link of before categories):
+ * a marketing unsubscribe also withdraws marketing consent (the same path as the API's). Sequences with nothing
+ * left but that category end; it is noted on the timeline.
  */
 export async function unsubscribe(payload: UnsubscribePayload, now: Date): Promise<void> {
-  await suppressAddress(payload.emailHash, {
-    reason: 'unsubscribe',
-    at: now.toISOString(),
-    source: 'one-click',
-  });
-  const { enrollmentsEnded: ended } = await stopMarketing(payload.prospectId, 'unsubscribe', now);
+  const at = now.toISOString();
+  const { category } = payload;
+  if (category) await suppressCategory(payload.emailHash, { category, at, source: 'one-click' });
+  else await suppressAddress(payload.emailHash, { reason: 'unsubscribe', at, source: 'one-click' });
+  const ended =
+    category === 'transactional'
+      ? await endEnrollmentsOnlyOf(payload.prospectId, 'transactional', 'unsubscribed', now)
+      : (await stopMarketing(payload.prospectId, 'unsubscribe', now, category ?? 'all')).enrollmentsEnded;
   const profile = await getProfile(payload.prospectId, true);
   // The timeline entry needs the address itself; the token carries only its hash.
   if (profile?.email && profile.emailHash === payload.emailHash)
@@ -59,7 +70,7 @@ export async function unsubscribe(payload: UnsubscribePayload, now: Date): Promi
         identities: { email: profile.email },
         dedup: {
           scope: 'unsubscribe',
-          id: `${payload.prospectId}|${payload.emailHash}`,
+          id: `${payload.prospectId}|${payload.emailHash}${category ? `|${category}` : ''}`,
           ttlSeconds: UNSUBSCRIBE_DEDUP_SECONDS,
         },
         touchpoint: {
@@ -69,7 +80,7 @@ export async function unsubscribe(payload: UnsubscribePayload, now: Date): Promi
           name: 'unsubscribed',
           occurredAt: now.toISOString(),
           receivedAt: now.toISOString(),
-          properties: { enrollmentsEnded: ended },
+          properties: { enrollmentsEnded: ended, category: category ?? 'all' },
         },
       },
       now,
