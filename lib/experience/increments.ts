@@ -47,6 +47,8 @@ export type IncrementInput = {
   record: ScoreRecord;
   /** The touchpoint applied, or undefined for a re-check (decay, no new touchpoint). */
   touchpoint?: Touchpoint;
+  /** The earlier version of the touchpoint, counted before (a changed survey answer): its answer is taken out. */
+  replaces?: Touchpoint;
   /** The profile's first conversion time: the profile can know it before its touchpoint reaches the scorer. */
   customerSince?: string;
   now: Date;
@@ -87,15 +89,10 @@ export function scoreIncrements(input: IncrementInput): CounterIncrement[] {
 
   const customerSince = earliest(input.customerSince, before.customerAt);
   if (touchpoint) {
-    const answers = surveyAnswers(touchpoint);
     const audience: Audience =
       customerSince !== undefined && customerSince <= touchpoint.occurredAt ? 'customer' : 'prospect';
-    const category = answers.nps === undefined ? null : npsCategory(answers.nps);
-    if (category) out.addTo(everyGroup, day, COUNTERS.nps(audience, category), 1);
-    if (answers.csat !== undefined) {
-      out.addTo(everyGroup, day, COUNTERS.csatSum(audience), answers.csat);
-      out.addTo(everyGroup, day, COUNTERS.csatCount(audience), 1);
-    }
+    if (input.replaces) addAnswers(out, everyGroup, day, audience, input.replaces, -1);
+    addAnswers(out, everyGroup, day, audience, touchpoint, 1);
     if (touchpoint.type === 'form' && touchpoint.name)
       out.add('form', touchpoint.name, day, COUNTERS.formsSubmitted, 1);
   }
@@ -149,6 +146,70 @@ export function expectationIncrements(input: {
     COUNTERS.expectation(input.expectationId, input.count),
     1,
   );
+  return out.list();
+}
+
+/** A touchpoint's survey answers counted in (`sign` 1) or taken out again (-1, an answer that was replaced). */
+function addAnswers(
+  out: Increments,
+  groups: readonly [Dimension, string][],
+  day: string,
+  audience: Audience,
+  touchpoint: Touchpoint,
+  sign: 1 | -1,
+): void {
+  const answers = surveyAnswers(touchpoint);
+  const category = answers.nps === undefined ? null : npsCategory(answers.nps);
+  if (category) out.addTo(groups, day, COUNTERS.nps(audience, category), sign);
+  if (answers.csat !== undefined) {
+    out.addTo(groups, day, COUNTERS.csatSum(audience), sign * answers.csat);
+    out.addTo(groups, day, COUNTERS.csatCount(audience), sign);
+  }
+}
+
+/**
+ * What a survey answer adds to the groups of onboarding sequences (counters that belong to no ICP, added once per
+ * answer whatever the number of ICPs): an answer to a sequence's survey step in that sequence's group, and any NPS
+ * answer in the group of each sequence whose promise to this person was decided, split by kept (`met`) or broken,
+ * on the day the promise was given. A replaced answer is taken out with the same keys.
+ */
+export function surveySequenceIncrements(input: {
+  prospectId: string;
+  touchpoint: Touchpoint;
+  replaces?: Touchpoint | undefined;
+  customer: boolean;
+  expectations: readonly {
+    sequenceId: string;
+    expectationId: string;
+    givenAt: string;
+    status: string;
+  }[];
+}): CounterIncrement[] {
+  const out = new Increments(shardOf(input.prospectId, AGGREGATE_SHARDS));
+  const audience: Audience = input.customer ? 'customer' : 'prospect';
+  const day = input.touchpoint.occurredAt.slice(0, 10);
+  const versions: [Touchpoint, 1 | -1][] = [
+    ...(input.replaces ? [[input.replaces, -1] as [Touchpoint, -1]] : []),
+    [input.touchpoint, 1],
+  ];
+  for (const [version, sign] of versions) {
+    const sequenceId = version.type === 'survey' ? version.properties.sequenceId : undefined;
+    if (typeof sequenceId === 'string')
+      addAnswers(out, [['sequence', sequenceId]], day, audience, version, sign);
+    const nps = surveyAnswers(version).nps;
+    const category = nps === undefined ? null : npsCategory(nps);
+    if (!category) continue;
+    for (const expectation of input.expectations) {
+      if (expectation.status !== 'met' && expectation.status !== 'broken') continue;
+      out.add(
+        'sequence',
+        expectation.sequenceId,
+        expectation.givenAt.slice(0, 10),
+        COUNTERS.expectationNps(expectation.expectationId, expectation.status, category),
+        sign,
+      );
+    }
+  }
   return out.list();
 }
 

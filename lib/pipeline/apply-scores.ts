@@ -1,10 +1,12 @@
 import { touchpointExpiry } from '../capture/retention.js';
-import { scoreIncrements } from '../experience/increments.js';
+import { scoreIncrements, surveySequenceIncrements } from '../experience/increments.js';
 import type { ProspectProfile } from '../model/prospect.js';
 import type { ScoreRecord } from '../model/score.js';
 import type { Touchpoint } from '../model/touchpoint.js';
 import { expectationCounters } from '../onboarding/expectation-counters.js';
 import { expectationsKeptBy } from '../onboarding/expectations.js';
+import { planStarts, startTriggers } from '../onboarding/start-sequences.js';
+import { surveyCount } from '../onboarding/survey-count.js';
 import {
   pendingTransition,
   rescoreNow,
@@ -12,9 +14,17 @@ import {
   scoreTouchpoint,
 } from '../scoring/score-record.js';
 import { loadIcpVersion, loadSegments } from '../scoring/scoring-config.js';
-import { type CounterUpdate, counterUpdates } from '../store/aggregates.js';
+import { ANY_ICP, type CounterUpdate, counterUpdates } from '../store/aggregates.js';
+import type { EnrollmentStart } from '../store/enrollments.js';
 import type { TableKey } from '../store/keys.js';
-import { commitScores, readProspectScores, type ScoreWrite, type StoredScore } from '../store/scores.js';
+import {
+  type CommitOutcome,
+  commitScores,
+  type ProspectScores,
+  readProspectScores,
+  type ScoreWrite,
+  type StoredScore,
+} from '../store/scores.js';
 import { activeVersions, getScoringState } from '../store/scoring-state.js';
 import { sha256Hex } from '../util/crypto.js';
 import { withRetries } from '../util/retry.js';
@@ -32,7 +42,11 @@ export type ApplyOutcome = 'applied' | 'already-applied' | 'skipped';
 /**
  * Applies one stored touchpoint to every served and building ICP version of its prospect, exactly once: the
  * touchpoint is marked scored in the same transaction that writes the scores, and every score write is
- * conditional on the revision read. Work is O(ICPs x rules), whatever the prospect's history.
+ * conditional on the revision read. Work is O(ICPs x rules), whatever the prospect's history. The same
+ * transaction starts the sequences the touchpoint starts (a form, an event, a first response, a qualification).
+ *
+ * A survey answer counts once per survey sent: a changed answer (a later revision of the same touchpoint) takes the
+ * counted one out and puts itself in, conditional on the revision counted (not on a scored mark).
  */
 export async function applyTouchpointToScores(
   prospectId: string,
@@ -41,19 +55,25 @@ export async function applyTouchpointToScores(
   clock: () => Date = () => new Date(),
 ): Promise<ApplyOutcome> {
   if (SYSTEM_TYPES.has(touchpoint.type)) return 'skipped';
+  const refused = new Set<string>();
   return withRetries(async () => {
     // Each attempt takes a fresh time: ranking entries become valid at it, and readers rely on a commit following
     // its time closely (see RANKING_READ_LAG_MS).
     const now = clock();
     const context = await loadContext(prospectId);
     if (!context) return 'skipped';
-    const cause = `touchpoint|${touchpoint.eventId}`;
+    const survey =
+      touchpoint.type === 'survey' ? surveyCount(prospectId, touchpoint, context.responses) : undefined;
+    if (survey?.counted) return 'already-applied';
+    const replaces = survey?.replaces;
+    const revision = touchpoint.revision ?? 1;
+    const cause = `touchpoint|${touchpoint.eventId}${revision > 1 ? `|r${revision}` : ''}`;
     const plan = await planScores(
       context,
       now,
       cause,
-      (input, previous) => scoreTouchpoint(input, previous, touchpoint),
-      touchpoint,
+      (input, previous) => scoreTouchpoint(input, previous, touchpoint, replaces),
+      { touchpoint, replaces },
     );
     // A sales response keeps the promises onboarding made, in the transaction that marks it scored: once.
     const kept = expectationsKeptBy(context.expectations, touchpoint);
@@ -66,19 +86,74 @@ export async function applyTouchpointToScores(
     const counters = [
       ...plan.counters,
       ...expectationCounters(kept.map((expectation) => ({ ...expectation, count: 'met' as const }))),
+      ...counterUpdates(
+        ANY_ICP,
+        surveySequenceIncrements({
+          prospectId,
+          touchpoint,
+          replaces,
+          customer:
+            context.profile.customerAt !== undefined && context.profile.customerAt <= touchpoint.occurredAt,
+          expectations: context.expectations,
+        }),
+      ),
     ];
+    const starts = await plannedStarts(context, plan, touchpoint, now, refused);
     if (clock().getTime() - now.getTime() > MAX_PLANNING_MS) return undefined;
     const outcome = await commitScores({
-      touchpointKey,
+      // A changed answer is the same item, scored already: its count is guarded by the revision instead.
+      ...(revision > 1 && survey ? {} : { touchpointKey }),
       prospectId,
       ...plan,
       counters,
       expectations,
+      ...(survey ? { surveyScored: survey.scored } : {}),
+      starts,
       now,
     });
-    if (outcome === 'conflict') return undefined;
-    return outcome === 'committed' ? 'applied' : 'already-applied';
+    return applied(outcome, refused);
   }, RETRIES);
+}
+
+/** A commit's outcome as an attempt's answer: undefined to re-read and try again (refused starts left out). */
+function applied(outcome: CommitOutcome, refused: Set<string>): ApplyOutcome | undefined {
+  if (typeof outcome === 'object') {
+    for (const sequenceId of outcome.refusedStarts) refused.add(sequenceId);
+    return undefined;
+  }
+  if (outcome === 'conflict') return undefined;
+  return outcome === 'committed' ? 'applied' : 'already-applied';
+}
+
+/** The sequences this change starts: what the touchpoint is, and what the served versions concluded from it. */
+async function plannedStarts(
+  context: ProspectScores & { profile: ProspectProfile },
+  plan: PlannedScores,
+  touchpoint: Touchpoint | undefined,
+  now: Date,
+  refused: ReadonlySet<string>,
+): Promise<EnrollmentStart[]> {
+  const responded = plan.served.find(
+    ({ previous, record }) => record.milestones?.firstResponseAt && !previous?.milestones?.firstResponseAt,
+  );
+  const triggers = startTriggers({
+    touchpoint,
+    firstResponseTo: responded && { form: responded.record.milestones?.firstFormId },
+    qualifiedOn: plan.announcements
+      .filter((item) => item.type === 'qualified')
+      .map((item) => item.name ?? ''),
+  });
+  if (!triggers.length) return [];
+  const grades = Object.fromEntries(plan.served.map(({ record }) => [record.icpId, record.fit.grade]));
+  const segments = [...new Set(plan.served.flatMap(({ record }) => record.segments))];
+  return planStarts({
+    profile: context.profile,
+    lanes: context.lanes,
+    triggers,
+    customer: { grades, segments, plan: context.profile.plan },
+    now,
+    refused,
+  });
 }
 
 /**
@@ -86,6 +161,7 @@ export async function applyTouchpointToScores(
  * dropAt, or a qualification is still to be announced. Idempotent: a second run finds nothing to change.
  */
 export async function recheckScores(prospectId: string, now: Date): Promise<'changed' | 'unchanged'> {
+  const refused = new Set<string>();
   return withRetries(async () => {
     const context = await loadContext(prospectId);
     if (!context) return 'unchanged' as const;
@@ -106,17 +182,28 @@ export async function recheckScores(prospectId: string, now: Date): Promise<'cha
       },
     );
     if (!plan.writes.length && !plan.removals.length) return 'unchanged' as const;
-    const outcome = await commitScores({ prospectId, ...plan, expectations: [], now });
-    return outcome === 'conflict' ? undefined : ('changed' as const);
+    const starts = await plannedStarts(context, plan, undefined, now, refused);
+    const outcome = await commitScores({ prospectId, ...plan, expectations: [], starts, now });
+    return applied(outcome, refused) === undefined ? undefined : ('changed' as const);
   }, RETRIES);
 }
 
 async function loadContext(prospectId: string) {
-  const { profile, scores, expectations } = await readProspectScores(prospectId);
+  const context = await readProspectScores(prospectId);
+  const { profile } = context;
   // Merged away (its touchpoints are re-inserted under the winner, which scores them) or being erased.
   if (!profile || profile.mergedInto || profile.erasingAt) return undefined;
-  return { profile, scores, expectations };
+  return { ...context, profile };
 }
+
+type PlannedScores = {
+  writes: ScoreWrite[];
+  removals: StoredScore[];
+  announcements: (Touchpoint & { expiresAt: number })[];
+  counters: CounterUpdate[];
+  /** The served versions' records, before and after: what onboarding starts from. */
+  served: { previous: StoredScore | undefined; record: ScoreRecord }[];
+};
 
 async function planScores(
   context: { profile: ProspectProfile; scores: StoredScore[] },
@@ -127,19 +214,16 @@ async function planScores(
     previous: StoredScore | undefined,
     serving: boolean,
   ) => ScoreRecord | undefined,
-  touchpoint?: Touchpoint,
-): Promise<{
-  writes: ScoreWrite[];
-  removals: StoredScore[];
-  announcements: (Touchpoint & { expiresAt: number })[];
-  counters: CounterUpdate[];
-}> {
+  applying: { touchpoint?: Touchpoint; replaces?: Touchpoint | undefined } = {},
+): Promise<PlannedScores> {
+  const { touchpoint, replaces } = applying;
   const { profile, scores } = context;
   const [state, segmentDefinitions] = await Promise.all([getScoringState(), loadSegments()]);
   const active = activeVersions(state);
   const writes: ScoreWrite[] = [];
   const announcements: (Touchpoint & { expiresAt: number })[] = [];
   const counters: CounterUpdate[] = [];
+  const served: PlannedScores['served'] = [];
   for (const { icpId, version, serving } of active) {
     const icp = await loadIcpVersion(icpId, version);
     const previous = scores.find((score) => score.icpId === icpId && score.version === version);
@@ -165,7 +249,8 @@ async function planScores(
       record.announced = record.qualified;
     }
     // Only the served version counts, so a report never adds a prospect twice while a new version is built.
-    if (serving)
+    if (serving) {
+      served.push({ previous, record });
       counters.push(
         ...counterUpdates(
           icpId,
@@ -173,17 +258,19 @@ async function planScores(
             previous,
             record,
             ...(touchpoint ? { touchpoint } : {}),
+            ...(replaces ? { replaces } : {}),
             ...(profile.customerAt ? { customerSince: profile.customerAt } : {}),
             now,
           }),
         ),
       );
+    }
     writes.push(scoreWrite(previous, record, profile, now));
   }
   const removals = scores.filter(
     (score) => !active.some((item) => item.icpId === score.icpId && item.version === score.version),
   );
-  return { writes, removals, announcements, counters };
+  return { writes, removals, announcements, counters, served };
 }
 
 function announcement(

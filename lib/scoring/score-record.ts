@@ -40,8 +40,10 @@ export function scoreTouchpoint(
   input: ScoringInput,
   previous: ScoreRecord | undefined,
   touchpoint: Touchpoint,
+  /** The earlier version of this touchpoint, already counted (a changed survey answer). */
+  replaces?: Touchpoint,
 ): ScoreRecord {
-  const state = applyTouchpoint(previous?.state ?? EMPTY_STATE, input.icp, touchpoint);
+  const state = applyTouchpoint(previous?.state ?? EMPTY_STATE, input.icp, touchpoint, replaces);
   return settle(
     input,
     previous,

@@ -19,16 +19,39 @@ export const EMPTY_STATE: EngagementState = {
  * Folds one touchpoint in: O(number of rules), independent of the prospect's history. Order-independent for the
  * engagement sum (forward decay is a plain sum), so late and out-of-order touchpoints are exact. Daily caps are
  * exact within the last LEDGER_DAYS days of touchpoint time; a touchpoint older than that earns its points uncapped.
+ *
+ * `replaces`: the earlier version of the same touchpoint (a survey answer the person changed), whose points are
+ * taken out at the time they were earned before the new version's go in, so the answer counts once. Its daily-cap
+ * place is the new version's: a changed answer is not a second answer that day.
  */
-export function applyTouchpoint(state: EngagementState, icp: Icp, touchpoint: Touchpoint): EngagementState {
+export function applyTouchpoint(
+  state: EngagementState,
+  icp: Icp,
+  touchpoint: Touchpoint,
+  replaces?: Touchpoint,
+): EngagementState {
   const atMs = Date.parse(touchpoint.occurredAt);
   const day = touchpoint.occurredAt.slice(0, 10);
   let engagement = state.engagement;
   const ledger = { ...state.ledger };
-  for (const rule of matchingRules(icp, touchpoint)) {
-    const entry: LedgerEntry = ledger[rule.id]
+  const entryOf = (rule: { id: string; reason: string }) =>
+    ledger[rule.id]
       ? { ...ledger[rule.id]!, days: { ...ledger[rule.id]!.days } }
       : { reason: rule.reason, sum: ZERO_SUM, count: 0, capped: 0, lastAt: touchpoint.occurredAt, days: {} };
+  if (replaces) {
+    const replacedAtMs = Date.parse(replaces.occurredAt);
+    const replacedDay = replaces.occurredAt.slice(0, 10);
+    for (const rule of matchingRules(icp, replaces)) {
+      const entry: LedgerEntry = entryOf(rule);
+      entry.sum = addPoints(entry.sum, -rule.points, replacedAtMs, icp.halfLifeDays);
+      engagement = addPoints(engagement, -rule.points, replacedAtMs, icp.halfLifeDays);
+      entry.count = Math.max(0, entry.count - 1);
+      if (entry.days[replacedDay]) entry.days[replacedDay] -= 1;
+      ledger[rule.id] = entry;
+    }
+  }
+  for (const rule of matchingRules(icp, touchpoint)) {
+    const entry: LedgerEntry = entryOf(rule);
     entry.reason = rule.reason;
     const today = entry.days[day] ?? 0;
     const capped = rule.capPerDay !== undefined && today >= rule.capPerDay;
@@ -45,17 +68,18 @@ export function applyTouchpoint(state: EngagementState, icp: Icp, touchpoint: To
   }
   const experience = { ...state.experience };
   const answers = surveyAnswers(touchpoint);
+  const replacedAnswers = replaces ? surveyAnswers(replaces) : {};
   for (const kind of ['nps', 'csat'] as const) {
     const answer = answers[kind];
     if (answer === undefined) continue;
-    experience.surveyAnswers = (experience.surveyAnswers ?? 0) + 1;
+    if (replacedAnswers[kind] === undefined) experience.surveyAnswers = (experience.surveyAnswers ?? 0) + 1;
     if (!experience[kind] || experience[kind]!.at <= touchpoint.occurredAt)
       experience[kind] = { score: answer, at: touchpoint.occurredAt };
   }
   return {
     engagement,
     ledger,
-    touchpointsApplied: state.touchpointsApplied + 1,
+    touchpointsApplied: state.touchpointsApplied + (replaces ? 0 : 1),
     lastTouchpointAt:
       !state.lastTouchpointAt || touchpoint.occurredAt > state.lastTouchpointAt
         ? touchpoint.occurredAt

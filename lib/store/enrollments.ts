@@ -101,6 +101,72 @@ export async function decideOnboarding(
   throw new ThrottledError('The onboarding decision is being written concurrently; retry shortly');
 }
 
+/** The sequence a start kind last enrolled a person into: they are in at most one per kind at a time. */
+export type SequenceLane = { prospectId: string; kind: string; sequenceId: string; at: string };
+
+export function laneFromItem(item: Record<string, unknown>): SequenceLane {
+  return withoutKeys(item) as SequenceLane;
+}
+
+/** An enrollment something on the stream started, and the lane it takes (from `previous`, no longer active). */
+export type EnrollmentStart = {
+  enrollment: Enrollment;
+  lane: { kind: string; previous: string | undefined };
+};
+
+/**
+ * For the transaction of the change that started it (the scorer's, so a replayed record starts nothing): the
+ * enrollment, new (a person goes through a sequence once); the lane, still as read; and the lane's previous
+ * enrollment, no longer active. A refusal names the start's parts (`start:<sequenceId>`).
+ */
+export function enrollmentStartItems(start: EnrollmentStart): NamedItem[] {
+  const { enrollment, lane } = start;
+  const parts: NamedItem[] = [
+    {
+      name: `start:${enrollment.sequenceId}`,
+      item: {
+        Put: {
+          TableName: tableName,
+          Item: enrollmentItem(enrollment),
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+    },
+    {
+      name: `start:${enrollment.sequenceId}:lane`,
+      item: {
+        Put: {
+          TableName: tableName,
+          Item: {
+            ...keys.lane(enrollment.prospectId, lane.kind),
+            entity: 'lane',
+            prospectId: enrollment.prospectId,
+            kind: lane.kind,
+            sequenceId: enrollment.sequenceId,
+            at: enrollment.enrolledAt,
+          },
+          ConditionExpression: lane.previous ? 'sequenceId = :previous' : 'attribute_not_exists(PK)',
+          ...(lane.previous ? { ExpressionAttributeValues: { ':previous': lane.previous } } : {}),
+        },
+      },
+    },
+  ];
+  if (lane.previous)
+    parts.push({
+      name: `start:${enrollment.sequenceId}:previous`,
+      item: {
+        ConditionCheck: {
+          TableName: tableName,
+          Key: keys.enrollment(enrollment.prospectId, lane.previous),
+          ConditionExpression: 'attribute_not_exists(PK) OR #status <> :active',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':active': 'active' },
+        },
+      },
+    });
+  return parts;
+}
+
 export async function getEnrollment(
   prospectId: string,
   sequenceId: string,

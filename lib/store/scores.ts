@@ -14,13 +14,28 @@ import type { Touchpoint } from '../model/touchpoint.js';
 import { type CounterUpdate, counterUpdateItems } from './aggregates.js';
 import { documents, queryPages, tableName } from './client.js';
 import {
+  type EnrollmentStart,
+  enrollmentStartItems,
+  laneFromItem,
+  type SequenceLane,
+} from './enrollments.js';
+import {
   type ExpectationDecision,
   type ExpectationRecord,
   expectationFromItem,
   expectationsDecidedItems,
 } from './expectations.js';
-import { isExpectationKey, isScoreKey, keys, prospectIdFromPartition, type TableKey } from './keys.js';
+import {
+  isExpectationKey,
+  isLaneKey,
+  isScoreKey,
+  isSurveyResponseKey,
+  keys,
+  prospectIdFromPartition,
+  type TableKey,
+} from './keys.js';
 import { profileFromItem } from './profiles.js';
+import { type SurveyResponse, surveyResponseFromItem, surveyScoredItem } from './survey-responses.js';
 import { touchpointItem } from './touchpoints.js';
 import { type NamedItem, transactWrite } from './transaction.js';
 
@@ -32,15 +47,21 @@ export type StoredScore = ScoreRecord & {
   staleRanks: StaleRank[];
 };
 
-/**
- * A prospect's profile, all its score items and the expectations onboarding gave it (a sales response may keep
- * one): one consistent Query, whatever the length of its history.
- */
-export async function readProspectScores(prospectId: string): Promise<{
+export type ProspectScores = {
   profile: ProspectProfile | undefined;
   scores: StoredScore[];
   expectations: ExpectationRecord[];
-}> {
+  /** Per start kind, the sequence it last enrolled into. */
+  lanes: SequenceLane[];
+  /** Answers to the surveys sent, as given and as counted. */
+  responses: SurveyResponse[];
+};
+
+/**
+ * A prospect's profile, all its score items, the expectations onboarding gave it (a sales response may keep one),
+ * its sequence lanes and its survey answers: one consistent Query, whatever the length of its history.
+ */
+export async function readProspectScores(prospectId: string): Promise<ProspectScores> {
   const result = await documents.send(
     new QueryCommand({
       TableName: tableName,
@@ -56,12 +77,17 @@ export async function readProspectScores(prospectId: string): Promise<{
   let profile: ProspectProfile | undefined;
   const scores: StoredScore[] = [];
   const expectations: ExpectationRecord[] = [];
+  const lanes: SequenceLane[] = [];
+  const responses: SurveyResponse[] = [];
   for (const item of result.Items ?? []) {
-    if (isExpectationKey(item.SK as string)) expectations.push(expectationFromItem(item));
-    else if (isScoreKey(item.SK as string)) scores.push(storedScoreFromItem(item));
-    else if (item.SK === keys.prospectProfile(prospectId).SK) profile = profileFromItem(item);
+    const sk = item.SK as string;
+    if (isExpectationKey(sk)) expectations.push(expectationFromItem(item));
+    else if (isScoreKey(sk)) scores.push(storedScoreFromItem(item));
+    else if (isLaneKey(sk)) lanes.push(laneFromItem(item));
+    else if (isSurveyResponseKey(sk)) responses.push(surveyResponseFromItem(item));
+    else if (sk === keys.prospectProfile(prospectId).SK) profile = profileFromItem(item);
   }
-  return { profile, scores, expectations };
+  return { profile, scores, expectations, lanes, responses };
 }
 
 /** What a new score does to its ranking, as the ranking decided it: the store writes exactly this. */
@@ -98,10 +124,15 @@ export type ScoreCommit = {
   counters: CounterUpdate[];
   /** Expectations the touchpoint kept: each conditional on still being open. */
   expectations: ExpectationDecision[];
+  /** A survey answer counted (in place of the one counted before, if any): exactly once, with the scores. */
+  surveyScored?: Parameters<typeof surveyScoredItem>[0];
+  /** Sequences the touchpoint (or a qualification it caused) starts. */
+  starts?: readonly EnrollmentStart[];
   now: Date;
 };
 
-export type CommitOutcome = 'committed' | 'already-applied' | 'conflict';
+/** `refusedStarts`: sequences whose start was refused (already gone through, or the lane was taken meanwhile). */
+export type CommitOutcome = 'committed' | 'already-applied' | 'conflict' | { refusedStarts: string[] };
 
 /**
  * One transaction: the touchpoint's scored mark, every score item, their ranking entries, announcements,
@@ -152,11 +183,15 @@ export async function commitScores(commit: ScoreCommit): Promise<CommitOutcome> 
     });
   }
   parts.push(...counterUpdateItems(commit.counters), ...expectationsDecidedItems(commit.expectations));
+  if (commit.surveyScored) parts.push(surveyScoredItem(commit.surveyScored));
+  for (const start of commit.starts ?? []) parts.push(...enrollmentStartItems(start));
   // Nothing but the profile check: the touchpoint changes nothing, and has no mark to set.
   if (parts.length === 1) return 'committed';
   const outcome = await transactWrite(parts);
   if (outcome.committed) return 'committed';
   if (outcome.failed.includes('scored-mark')) return 'already-applied';
+  const refused = outcome.failed.filter((name) => name.startsWith('start:'));
+  if (refused.length) return { refusedStarts: [...new Set(refused.map((name) => name.split(':')[1]!))] };
   return 'conflict';
 }
 

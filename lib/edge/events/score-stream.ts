@@ -29,9 +29,10 @@ type Work = {
 };
 
 /**
- * The scoreTouchpoints stream consumer. Only touchpoint INSERTs count: REMOVE records (TTL expiry, erasure,
- * merges) and every other item are ignored, so expiring raw data never changes a score. Failures are reported
- * per record (ReportBatchItemFailures): Lambda retries from the first failed record, and replays are harmless.
+ * The scoreTouchpoints stream consumer. Only touchpoint INSERTs count, and the MODIFY of a survey answer the person
+ * changed (its revision went up): REMOVE records (TTL expiry, erasure, merges), the scorer's own marks and every
+ * other item are ignored, so expiring raw data never changes a score. Failures are reported per record
+ * (ReportBatchItemFailures): Lambda retries from the first failed record, and replays are harmless.
  */
 export async function scoreStreamBatch(
   event: DynamoDBStreamEvent,
@@ -72,7 +73,8 @@ export async function scoreStreamBatch(
 }
 
 function touchpointWork(record: DynamoDBRecord): Work | undefined {
-  if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) return undefined;
+  if (!record.dynamodb?.NewImage) return undefined;
+  if (record.eventName !== 'INSERT' && !(record.eventName === 'MODIFY' && revised(record))) return undefined;
   const item = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);
   const parsed = touchpointImage.safeParse(item);
   if (!parsed.success) return undefined;
@@ -84,4 +86,11 @@ function touchpointWork(record: DynamoDBRecord): Work | undefined {
     touchpoint: touchpointFromItem(rest),
     key: { PK: parsed.data.PK, SK: parsed.data.SK },
   };
+}
+
+/** A touchpoint rewritten with a higher revision (a changed survey answer), not one merely marked scored. */
+function revised(record: DynamoDBRecord): boolean {
+  const revision = (image: unknown) =>
+    Number((image as { revision?: { N?: string } } | undefined)?.revision?.N ?? 0);
+  return revision(record.dynamodb?.NewImage) > revision(record.dynamodb?.OldImage);
 }
