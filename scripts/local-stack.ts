@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { apiGatewayEvent, type LambdaHandler, lambdaContext, toHttpResult } from './local/api-gateway.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from './local/dynamodb-local.js';
+import { type InboundSmtp, startInboundSmtp } from './local/inbound-smtp.js';
 import { type Scheduler, startScheduler } from './local/scheduler.js';
 import {
   functionDefinitions,
@@ -27,6 +28,7 @@ const MAX_REQUEST_BYTES = 10 * 1024 * 1024; // API Gateway's own payload limit
 const port = Number(process.env.PORT ?? 3000);
 const lambdaPort = Number(process.env.LAMBDA_PORT ?? 3002);
 const sitePort = Number(process.env.SITE_PORT ?? 3001);
+const inboundSmtpPort = Number(process.env.INBOUND_SMTP_PORT ?? 2525);
 const host = process.env.HOST ?? '127.0.0.1';
 const publicHost = host === '127.0.0.1' || host === '0.0.0.0' ? 'localhost' : host;
 process.env.PUBLIC_BASE_URL ??= `http://${publicHost}:${port}`;
@@ -36,6 +38,8 @@ process.env.AUTH_MODE ??= 'local';
 process.env.AWS_REGION ??= 'us-east-1';
 process.env.MAIL_PROVIDER ??= 'outbox';
 process.env.OUTBOX_DIR ??= join(projectRoot, 'outbox');
+// Replies to the stack's emails come back through its own SMTP receiver (INBOUND_SMTP_PORT).
+process.env.REPLY_DOMAIN ??= 'reply.localhost';
 // A development stack applies config changes within a second or two (a rescore waits twice this long).
 process.env.CONFIG_CACHE_SECONDS ??= '1';
 
@@ -44,6 +48,7 @@ const servers: Server[] = [];
 let dynamoDbLocal: Promise<DynamoDbLocal> | undefined;
 let streamPoller: StreamPoller | undefined;
 let scheduler: Scheduler | undefined;
+let inboundSmtp: InboundSmtp | undefined;
 let stopping = false;
 
 async function main() {
@@ -215,6 +220,15 @@ async function main() {
   const rules = scheduleRules();
   if (rules.length) scheduler = startScheduler({ rules, region, invoke: invokeFunction });
 
+  // What an SES receipt rule and captureReplies do in AWS: the same adapter, fed by SMTP instead of S3.
+  const { handleInboundMessage, MAX_INBOUND_BYTES } = await import('../lib/edge/events/inbound-mail.js');
+  inboundSmtp = await startInboundSmtp({
+    host,
+    port: inboundSmtpPort,
+    maxBytes: MAX_INBOUND_BYTES,
+    deliver: (raw, envelopeRecipients) => handleInboundMessage(raw, { envelopeRecipients }),
+  });
+
   const token = signLocalToken(['prospects:read', 'prospects:write', 'admin'], { subject: 'demo' });
   process.stdout.write(
     [
@@ -234,6 +248,7 @@ async function main() {
           ? rules.map((rule) => `${rule.functionName} ${rule.expression}`).join(', ')
           : '(no function has a schedule event)'
       }`,
+      `  Inbound mail:   ${inboundSmtp.url} (replies to reply+…@${process.env.REPLY_DOMAIN})`,
       `  Mail:           ${process.env.MAIL_PROVIDER}${process.env.MAIL_PROVIDER === 'outbox' ? ` (${process.env.OUTBOX_DIR})` : ''}`,
       `  Demo token (all scopes, 12 h): ${token}`,
       '',
@@ -290,7 +305,7 @@ async function stop(signal: string) {
   stopping = true;
   process.stdout.write(`\n${signal}: stopping\n`);
   // Event sources first, so that nothing invokes a function while the servers and the database go away.
-  await withTimeout(Promise.all([scheduler?.stop(), streamPoller?.stop()]), 5000);
+  await withTimeout(Promise.all([scheduler?.stop(), streamPoller?.stop(), inboundSmtp?.stop()]), 5000);
   await Promise.all(
     servers.map(
       (server) =>
@@ -322,7 +337,7 @@ process.on('SIGTERM', () => void stop('SIGTERM'));
 
 main().catch(async (error) => {
   process.stderr.write(`local stack failed to start: ${(error as Error).stack}\n`);
-  await withTimeout(Promise.all([scheduler?.stop(), streamPoller?.stop()]), 5000);
+  await withTimeout(Promise.all([scheduler?.stop(), streamPoller?.stop(), inboundSmtp?.stop()]), 5000);
   await stopDynamoDbLocal();
   process.exit(1);
 });

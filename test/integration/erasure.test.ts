@@ -379,6 +379,8 @@ describe('DELETE /v1/prospects/{id}', () => {
       emailHash: emailHash(email),
       token: randomUUID(),
       now: new Date(nextDueAt!),
+      // A transactional step needs no consent: the erasure alone refuses it.
+      terms: { category: 'transactional', needsConsent: false },
     });
     expect(claim).toBe('not-mailable');
     await drainAll(smtp);

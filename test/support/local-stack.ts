@@ -10,6 +10,8 @@ export type LocalStack = {
   apiUrl: string;
   lambdaUrl: string;
   siteUrl: string;
+  /** The stack's inbound SMTP receiver (replies): `{ host, port }`. */
+  inboundSmtp: { host: string; port: number };
   pid: number;
   output: () => string;
   /** Every live process of the stack's process group (tsx, the stack, DynamoDB Local's JVM, ...). */
@@ -30,7 +32,8 @@ const READY = /Demo token/;
 export async function startLocalStack(
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<LocalStack> {
-  const [port, lambdaPort, sitePort, dynamodbPort] = await Promise.all([
+  const [port, lambdaPort, sitePort, dynamodbPort, inboundSmtpPort] = await Promise.all([
+    freePort(),
     freePort(),
     freePort(),
     freePort(),
@@ -51,6 +54,7 @@ export async function startLocalStack(
     LAMBDA_PORT: String(lambdaPort),
     SITE_PORT: String(sitePort),
     DYNAMODB_PORT: String(dynamodbPort),
+    INBOUND_SMTP_PORT: String(inboundSmtpPort),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     ...options.env,
@@ -69,6 +73,7 @@ export async function startLocalStack(
     apiUrl: `http://localhost:${port}`,
     lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
     siteUrl: `http://localhost:${sitePort}`,
+    inboundSmtp: { host: '127.0.0.1', port: inboundSmtpPort },
     pid,
     output: () => output,
     processes: () => processGroup(pid),

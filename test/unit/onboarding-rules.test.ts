@@ -58,6 +58,7 @@ describe('template placeholders', () => {
         { id: 'reply', text: 'We reply', givenAt: '2026-11-27T15:00:00Z', deadline: '2026-11-30T23:00:00Z' },
       ],
       timezone: 'Europe/Berlin',
+      sender: { id: 'default', companyName: 'Example Inc.', postalAddress: '1 Main Street, Springfield' },
       unsubscribeUrl: 'https://api.example.com/v1/unsubscribe?token=t&x=1',
     });
     const rendered = renderTemplate(
@@ -91,6 +92,16 @@ describe('onboarding environment', () => {
         AUTH_MODE: 'apigateway',
         WEBHOOK_SECRETS: 'prod-webhook-secret-0123',
         UNSUBSCRIBE_SECRETS: 'prod-unsubscribe-secret-0123',
+      }),
+    ).toThrow(/SURVEY_SECRETS and REPLY_SECRETS/);
+    expect(() =>
+      parseConfig({
+        STAGE: 'prod',
+        AUTH_MODE: 'apigateway',
+        WEBHOOK_SECRETS: 'prod-webhook-secret-0123',
+        UNSUBSCRIBE_SECRETS: 'prod-unsubscribe-secret-0123',
+        SURVEY_SECRETS: 'prod-survey-secret-01234567',
+        REPLY_SECRETS: 'prod-reply-secret-012345678',
       }),
     ).not.toThrow();
   });

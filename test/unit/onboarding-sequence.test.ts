@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   exitReason,
+  remainingCategories,
   type SkipCondition,
   type StepFacts,
   sequenceSchema,
   skipConditionSchema,
   skipStep,
 } from '../../lib/onboarding/sequence.js';
+import { startMatches } from '../../lib/onboarding/sequence-start.js';
 
 const document = () => ({
   id: 'saas-midmarket-onboarding',
@@ -231,23 +233,139 @@ describe('skip conditions', () => {
 });
 
 describe('exit conditions', () => {
-  const exitOn = sequenceSchema.parse(document()).exitOn;
+  const sequence = sequenceSchema.parse(document());
   const state = { unsubscribed: false, churned: false, events: ['Signed Up'] };
 
   it('keeps the enrollment going while nothing has happened', () => {
-    expect(exitReason(exitOn, state)).toBeNull();
+    expect(exitReason(sequence, state)).toBeNull();
   });
 
   it('ends on unsubscribe, churn or a goal event', () => {
-    expect(exitReason(exitOn, { ...state, unsubscribed: true })).toBe('unsubscribed');
-    expect(exitReason(exitOn, { ...state, churned: true })).toBe('churn');
-    expect(exitReason(exitOn, { ...state, events: ['Integration Connected'] })).toBe('goal');
+    expect(exitReason(sequence, { ...state, unsubscribed: true })).toBe('unsubscribed');
+    expect(exitReason(sequence, { ...state, churned: true })).toBe('churn');
+    expect(exitReason(sequence, { ...state, events: ['Integration Connected'] })).toBe('goal');
   });
 
   it('ignores churn when the sequence says so, but never an unsubscribe', () => {
-    const keepGoing = { ...exitOn, churn: false };
+    const keepGoing = { ...sequence, exitOn: { ...sequence.exitOn, churn: false } };
 
     expect(exitReason(keepGoing, { ...state, churned: true })).toBeNull();
     expect(exitReason(keepGoing, { ...state, churned: true, unsubscribed: true })).toBe('unsubscribed');
+  });
+
+  it('ends a pre-sale sequence when the person replies, an onboarding one only when it says so', () => {
+    const presale = sequenceSchema.parse({ ...document(), start: 'qualified' });
+
+    expect(exitReason(presale, { ...state, replied: true })).toBe('replied');
+    expect(exitReason(sequence, { ...state, replied: true })).toBeNull();
+    const stopsOnReply = { ...sequence, exitOn: { ...sequence.exitOn, replied: true } };
+    expect(exitReason(stopsOnReply, { ...state, replied: true })).toBe('replied');
+  });
+});
+
+describe('start kinds, categories and survey steps', () => {
+  it('starts on a conversion, in the marketing category, unless the document says otherwise', () => {
+    const sequence = sequenceSchema.parse(document());
+
+    expect(sequence.start).toEqual({ kind: 'conversion' });
+    expect(sequence.steps.map((step) => step.category)).toEqual(['marketing', 'marketing', 'marketing']);
+  });
+
+  it('takes each start kind, as a word or an object, and names a bad one', () => {
+    for (const [start, parsed] of [
+      ['qualified', { kind: 'qualified' }],
+      ['first-response', { kind: 'first-response' }],
+      [
+        { kind: 'qualified', icp: 'saas-midmarket' },
+        { kind: 'qualified', icp: 'saas-midmarket' },
+      ],
+      [
+        { kind: 'first-response', form: 'demo-request' },
+        { kind: 'first-response', form: 'demo-request' },
+      ],
+      [
+        { kind: 'form', form: 'newsletter' },
+        { kind: 'form', form: 'newsletter' },
+      ],
+      [
+        { kind: 'event', event: 'Trial Started' },
+        { kind: 'event', event: 'Trial Started' },
+      ],
+    ] as const)
+      expect(sequenceSchema.parse({ ...document(), start }).start).toEqual(parsed);
+    for (const start of [
+      'signup',
+      { kind: 'form' },
+      { kind: 'event', event: '' },
+      { kind: 'form', form: 'x', y: 1 },
+    ])
+      expect(issuesOf({ ...document(), start }).some((issue) => issue.path.startsWith('start'))).toBe(true);
+  });
+
+  it('matches a trigger only of its own kind, form, event glob and ICP', () => {
+    expect(startMatches({ kind: 'form', form: 'newsletter' }, { kind: 'form', form: 'newsletter' })).toBe(
+      true,
+    );
+    expect(startMatches({ kind: 'form', form: 'newsletter' }, { kind: 'form', form: 'demo-request' })).toBe(
+      false,
+    );
+    expect(startMatches({ kind: 'event', event: 'Trial *' }, { kind: 'event', event: 'trial started' })).toBe(
+      true,
+    );
+    expect(startMatches({ kind: 'qualified', icp: 'a' }, { kind: 'qualified', icp: 'b' })).toBe(false);
+    expect(startMatches({ kind: 'qualified' }, { kind: 'qualified', icp: 'b' })).toBe(true);
+    expect(
+      startMatches(
+        { kind: 'first-response', form: 'demo-request' },
+        { kind: 'first-response', form: undefined },
+      ),
+    ).toBe(false);
+    expect(startMatches({ kind: 'conversion' }, { kind: 'form', form: 'newsletter' })).toBe(false);
+  });
+
+  it('takes a survey step instead of a template, never both nor neither', () => {
+    const survey = { kind: 'nps', question: 'How likely are you to recommend us?' };
+    const sequence = sequenceSchema.parse({
+      ...document(),
+      steps: [{ id: 'nps', delay: { days: 30 }, category: 'transactional', survey }],
+    });
+
+    expect(sequence.steps[0]?.survey).toMatchObject({ ...survey, commentPrompt: expect.any(String) });
+    expect(issuesOf({ ...document(), steps: [{ id: 'both', template: 'welcome', survey }] })).toContainEqual(
+      expect.objectContaining({
+        path: 'steps.0.template',
+        message: 'must have either a template or a survey',
+      }),
+    );
+    expect(issuesOf({ ...document(), steps: [{ id: 'neither' }] })).toContainEqual(
+      expect.objectContaining({ path: 'steps.0.template' }),
+    );
+    expect(
+      issuesOf({ ...document(), steps: [{ id: 'x', survey: { ...survey, kind: 'ces' } }] }).map(
+        (i) => i.path,
+      ),
+    ).toContain('steps.0.survey.kind');
+  });
+
+  it('refuses a transactional step in a pre-sale (qualified) sequence', () => {
+    const steps = [{ id: 'welcome', template: 'welcome', category: 'transactional' }];
+
+    expect(issuesOf({ ...document(), start: 'qualified', steps })).toContainEqual(
+      expect.objectContaining({ path: 'steps.0.category' }),
+    );
+    expect(sequenceSchema.safeParse({ ...document(), steps }).success).toBe(true);
+  });
+
+  it('knows which categories are left from a step on', () => {
+    const sequence = sequenceSchema.parse({
+      ...document(),
+      steps: [
+        { id: 'a', template: 'a', category: 'transactional' },
+        { id: 'b', template: 'b', category: 'marketing' },
+      ],
+    });
+
+    expect([...remainingCategories(sequence, 0)].sort()).toEqual(['marketing', 'transactional']);
+    expect([...remainingCategories(sequence, 1)]).toEqual(['marketing']);
   });
 });

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { signUnsubscribeToken, verifyUnsubscribeToken } from '../../lib/onboarding/unsubscribe-token.js';
@@ -6,11 +7,12 @@ const SECRET = 'unsubscribe-secret-0123456789';
 const payload = {
   prospectId: '3f9a1c2b7d4e5f6a8b9c0d1e',
   emailHash: 'a'.repeat(16) + '0123456789abcdef'.repeat(3),
+  category: 'marketing' as const,
 };
 const URL_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 describe('unsubscribe tokens', () => {
-  it('round-trips the prospect id and email hash', () => {
+  it('round-trips the prospect id, email hash and category', () => {
     const token = signUnsubscribeToken(payload, SECRET);
 
     expect(verifyUnsubscribeToken(token, SECRET)).toEqual(payload);
@@ -19,7 +21,7 @@ describe('unsubscribe tokens', () => {
   it('is versioned and safe in a URL as it stands', () => {
     const token = signUnsubscribeToken(payload, SECRET);
 
-    expect(token.startsWith('v1.')).toBe(true);
+    expect(token.startsWith('v2.')).toBe(true);
     expect(encodeURIComponent(token)).toBe(token);
   });
 
@@ -49,10 +51,36 @@ describe('unsubscribe tokens', () => {
     expect(verifyUnsubscribeToken(oldToken, [SECRET])).toBeUndefined();
   });
 
-  it('rejects an unknown version even with a valid signature for it', () => {
+  it('rejects an unknown version or category even with a valid signature for it', () => {
     const token = signUnsubscribeToken(payload, SECRET);
+    const resign = (signed: string) =>
+      `${signed}.${createHmac('sha256', SECRET).update(signed).digest('base64url')}`;
 
-    expect(verifyUnsubscribeToken(token.replace(/^v1\./, 'v2.'), SECRET)).toBeUndefined();
+    expect(verifyUnsubscribeToken(token.replace(/^v2\./, 'v3.'), SECRET)).toBeUndefined();
+    expect(
+      verifyUnsubscribeToken(resign(`v2.${payload.prospectId}.${payload.emailHash}.everything`), SECRET),
+    ).toBeUndefined();
+  });
+
+  it('still honours a link of before categories (v1), as an unsubscribe from every category', () => {
+    const signed = `v1.${payload.prospectId}.${payload.emailHash}`;
+    const v1 = `${signed}.${createHmac('sha256', SECRET).update(signed).digest('base64url')}`;
+
+    expect(verifyUnsubscribeToken(v1, SECRET)).toEqual({
+      prospectId: payload.prospectId,
+      emailHash: payload.emailHash,
+    });
+  });
+
+  it('tells the categories apart: a marketing link is not a transactional one', () => {
+    const marketing = signUnsubscribeToken(payload, SECRET);
+    const transactional = signUnsubscribeToken({ ...payload, category: 'transactional' }, SECRET);
+
+    expect(marketing).not.toBe(transactional);
+    expect(verifyUnsubscribeToken(transactional, SECRET)?.category).toBe('transactional');
+    expect(
+      verifyUnsubscribeToken(marketing.replace('.marketing.', '.transactional.'), SECRET),
+    ).toBeUndefined();
   });
 
   it('rejects truncated, extended and foreign tokens', () => {
@@ -87,8 +115,12 @@ describe('unsubscribe tokens', () => {
         fc.nat(),
         fc.constantFrom(...`${URL_SAFE}.`),
         (prospectId, emailHash, secret, position, replacement) => {
-          const token = signUnsubscribeToken({ prospectId, emailHash }, secret);
-          expect(verifyUnsubscribeToken(token, secret)).toEqual({ prospectId, emailHash });
+          const token = signUnsubscribeToken({ prospectId, emailHash, category: 'transactional' }, secret);
+          expect(verifyUnsubscribeToken(token, secret)).toEqual({
+            prospectId,
+            emailHash,
+            category: 'transactional',
+          });
 
           const index = position % token.length;
           fc.pre(token[index] !== replacement);

@@ -37,7 +37,16 @@ export type GroupReport = {
   friction?: ReturnType<typeof frictionRatio> & {
     fields: ({ field: string } & ReturnType<typeof frictionRatio>)[];
   };
-  expectations?: ({ id: string; given: number } & ReturnType<typeof expectationSummary>)[];
+  /** New customers who got no onboarding email at all, and why (`onboarding.skipped` on each of them). */
+  onboarding: { skipped: number; reasons: Record<string, number> };
+  expectations?: ({
+    id: string;
+    given: number;
+    /** NPS of the people whose promise was kept, and of those whose promise was broken. */
+    nps: { met: ReturnType<typeof nps>; broken: ReturnType<typeof nps> };
+    /** The figures in words: `first-response: kept for 83.3% (5 of 6 decided); NPS 40 kept vs -100 broken`. */
+    summary: string;
+  } & ReturnType<typeof expectationSummary>)[];
 };
 
 export async function handleExperienceReport(event: HttpRequest): Promise<HttpResponse> {
@@ -134,6 +143,23 @@ export function groupReport(
       qualified: count(COUNTERS.qualified),
       converted: count(COUNTERS.qualifiedConverted),
     }),
+    onboarding: {
+      skipped: count(COUNTERS.onboardingSkipped),
+      reasons: Object.fromEntries(
+        Object.entries(counters)
+          .filter(
+            (entry): entry is [string, number] =>
+              entry[0].startsWith(`${COUNTERS.onboardingSkipped}:`) &&
+              typeof entry[1] === 'number' &&
+              entry[1] > 0,
+          )
+          .map(([name, value]): [string, number] => [
+            name.slice(COUNTERS.onboardingSkipped.length + 1),
+            value,
+          ])
+          .sort(([a], [b]) => a.localeCompare(b)),
+      ),
+    },
   };
   if (dimension === 'form') {
     const succeeded = count(COUNTERS.formsSubmitted);
@@ -155,14 +181,36 @@ export function groupReport(
         .map((name) => /^expectation:(?:given|met|broken):(.+)$/.exec(name)?.[1])
         .filter((id): id is string => id !== undefined),
     );
+    const npsWhere = (id: string, outcome: 'met' | 'broken') =>
+      nps({
+        promoters: count(COUNTERS.expectationNps(id, outcome, 'promoter')),
+        passives: count(COUNTERS.expectationNps(id, outcome, 'passive')),
+        detractors: count(COUNTERS.expectationNps(id, outcome, 'detractor')),
+      });
     report.expectations = [...ids].sort().map((id) => {
       const given = count(COUNTERS.expectation(id, 'given'));
       const met = count(COUNTERS.expectation(id, 'met'));
       const broken = count(COUNTERS.expectation(id, 'broken'));
-      return { id, given, ...expectationSummary({ met, broken, open: Math.max(0, given - met - broken) }) };
+      const summary = expectationSummary({ met, broken, open: Math.max(0, given - met - broken) });
+      const byOutcome = { met: npsWhere(id, 'met'), broken: npsWhere(id, 'broken') };
+      return { id, given, ...summary, nps: byOutcome, summary: expectationWords(id, summary, byOutcome) };
     });
   }
   return report;
+}
+
+function expectationWords(
+  id: string,
+  summary: ReturnType<typeof expectationSummary>,
+  byOutcome: { met: ReturnType<typeof nps>; broken: ReturnType<typeof nps> },
+): string {
+  const kept =
+    summary.metRate === null
+      ? 'none decided yet'
+      : `kept for ${Math.round(summary.metRate * 1000) / 10}% (${summary.met} of ${summary.decided} decided)`;
+  const score = (value: ReturnType<typeof nps>) =>
+    value.score === null ? 'no answers' : `${value.score} (${value.answers} answers)`;
+  return `${id}: ${kept}; NPS ${score(byOutcome.met)} kept vs ${score(byOutcome.broken)} broken`;
 }
 
 const CSV_HEADER = [
@@ -187,6 +235,7 @@ const CSV_HEADER = [
   'formFailed',
   'frictionRatio',
   'fieldFriction',
+  'onboardingSkipped',
   'expectations',
 ];
 
@@ -216,8 +265,12 @@ export function reportCsv(groups: readonly GroupReport[]): string {
       group.friction?.failed,
       group.friction?.ratio,
       group.friction?.fields.map((field) => `${field.field}: ${field.failed}`).join('; '),
+      group.onboarding.skipped,
       group.expectations
-        ?.map((item) => `${item.id}: ${item.met} met, ${item.broken} broken, ${item.open} open`)
+        ?.map(
+          (item) =>
+            `${item.id}: ${item.met} met, ${item.broken} broken, ${item.open} open, NPS ${item.nps.met.score ?? '-'} kept vs ${item.nps.broken.score ?? '-'} broken`,
+        )
         .join('; '),
     ]),
   );

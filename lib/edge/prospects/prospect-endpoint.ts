@@ -51,7 +51,7 @@ export async function handleGetProspect(event: HttpRequest, now = new Date()): P
     ...presentProfile(profile),
     ...(resolvedId !== prospectId ? { mergedFrom: prospectId } : {}),
     scores: await presentScores(stored.scores, scoring, now),
-    onboarding: presentOnboarding(profile, onboarding, stored.expectations),
+    onboarding: presentOnboarding(profile, onboarding, stored.expectations, stored.responses),
     timeline: {
       items: page.items.map(({ prospectId: _id, ...touchpoint }) => touchpoint),
       ...(page.lastKey ? { nextCursor: encodeCursor(page.lastKey, `timeline:${resolvedId}`) } : {}),
