@@ -16,6 +16,7 @@
  */
 
 import type { IdentityKind, ProspectProfile } from '../model/prospect.js';
+import { MESSAGE_CATEGORIES } from '../onboarding/sequence.js';
 import {
   aliasKey,
   beginErasure,
@@ -33,7 +34,7 @@ import {
 } from '../store/erasure.js';
 import { getProfile } from '../store/profiles.js';
 import { readProspectScores, removeAllScores } from '../store/scores.js';
-import { getSuppression } from '../store/suppressions.js';
+import { getSuppression, getSuppressions } from '../store/suppressions.js';
 import { config } from '../util/config.js';
 import { hmacHex } from '../util/crypto.js';
 import { log } from '../util/log.js';
@@ -158,6 +159,13 @@ async function eraseEverything(
     const suppression = await getSuppression(profile.emailHash);
     if (suppression?.reason === 'bounce') await deleteBounceSuppression(profile.emailHash);
     else if (suppression) suppressionKept = suppression.reason;
+    // An unsubscribe from one category is an objection too: it stays, and the account says so.
+    if (!suppressionKept) {
+      const categories = await Promise.all(
+        MESSAGE_CATEGORIES.map((category) => getSuppressions(profile.emailHash!, category)),
+      );
+      if (categories.some((found) => found.category)) suppressionKept = 'unsubscribe';
+    }
   }
 
   const tombstone: Tombstone = {

@@ -12,6 +12,7 @@ import { emailHash } from '../../lib/identity/identity.js';
 import type { MailProvider } from '../../lib/mail/index.js';
 import { type SmtpProvider, smtpProvider } from '../../lib/mail/smtp-provider.js';
 import type { IdentityKind } from '../../lib/model/prospect.js';
+import { signUnsubscribeToken } from '../../lib/onboarding/unsubscribe-token.js';
 import { runRescores } from '../../lib/pipeline/rescore.js';
 import { prospectIdHash } from '../../lib/privacy/erase.js';
 import { documents, tableName } from '../../lib/store/client.js';
@@ -272,7 +273,8 @@ describe('DELETE /v1/prospects/{id}', () => {
         touchpoints: touchpoints.length,
         scores: scoreItems.length,
         rankingEntries: rankKeys.length,
-        enrollments: 1,
+        // The conversion's onboarding, and the follow-up the sales call (the first response) started.
+        enrollments: before.filter((item) => String(item.SK).startsWith('ENR#')).length,
         sendRecords: before.filter((item) => String(item.SK).startsWith('SEND#')).length,
         aliases: 4,
         dedupMarkers: markerKeys.length,
@@ -303,7 +305,8 @@ describe('DELETE /v1/prospects/{id}', () => {
         expect((due.Items ?? []).filter((item) => String(item.GSI1SK).includes(prospectId))).toEqual([]);
       }
     }
-    expect(await exists(keys.suppression(hash))).toBe(true);
+    // The welcome's link unsubscribed from onboarding emails: that objection stays.
+    expect(await exists(keys.categorySuppression(hash, 'transactional'))).toBe(true);
     const tombstones = await documents.send(
       new QueryCommand({
         TableName: tableName,
@@ -316,7 +319,7 @@ describe('DELETE /v1/prospects/{id}', () => {
     // A whole-table and index search for anything that names the person: only the suppression (by the
     // address's keyed hash) is left; the tombstone names none of it.
     const left = await traces([prospectId, visitorId, email, hash, userId, anonymousId, previousId]);
-    expect(left.map((item) => item.PK)).toEqual([keys.suppression(hash).PK]);
+    expect(new Set(left.map((item) => item.PK))).toEqual(new Set([keys.suppression(hash).PK]));
     expect(JSON.stringify(tombstones.Items)).not.toMatch(new RegExp(`${tag}|${prospectId}|Cora|Acme`));
     expect((await readProspect(prospectId)).statusCode).toBe(404);
 
@@ -404,12 +407,13 @@ describe('DELETE /v1/prospects/{id}', () => {
 });
 
 describe('POST /v1/prospects/{id}/consent', () => {
-  it('withdraws marketing consent, keeps its proof, ends every sequence, and the next dispatch sends nothing', async () => {
+  it('withdraws marketing consent, keeps its proof; transactional onboarding goes on, marketing does not', async () => {
     const { prospectId, email, tag } = await enrolledCustomer();
     const response = await withdraw(prospectId, { marketing: false });
     expect(response.statusCode).toBe(200);
     const consent = response.json().consent;
-    expect(response.json()).toMatchObject({ prospectId, enrollmentsEnded: 1 });
+    // The example onboarding is all service messages: it needs no marketing consent, so it is not ended.
+    expect(response.json()).toMatchObject({ prospectId, enrollmentsEnded: 0 });
     expect(consent).toMatchObject({
       formId: 'demo-request',
       version: expect.any(String),
@@ -419,9 +423,14 @@ describe('POST /v1/prospects/{id}/consent', () => {
       withdrawnAt: expect.any(String),
       withdrawnVia: 'api',
     });
-    expect(await enrollmentOf(prospectId)).toMatchObject({ status: 'exited', reason: 'consent-withdrawn' });
+    expect(await enrollmentOf(prospectId)).toMatchObject({ status: 'active' });
     await drainAll(smtp);
-    expect(to(email)).toHaveLength(0);
+    expect(to(email).map((message) => message.subject)).toEqual([
+      'Welcome to Example, Cora',
+      'Three tips for Acme',
+      'How is it going, Cora?',
+      'A month with Example: one question',
+    ]);
 
     const prospect = (await readProspect(prospectId)).json();
     expect(prospect.consent).toEqual(consent);
@@ -443,12 +452,20 @@ describe('POST /v1/prospects/{id}/consent', () => {
     expect((await readProspect(prospectId)).json().consent.withdrawnAt).toBeUndefined();
   });
 
-  it('unsubscribing withdraws consent the same way', async () => {
+  it('unsubscribing from marketing withdraws consent the same way; from onboarding emails it does not', async () => {
     const { prospectId, email } = await enrolledCustomer();
     await dispatchAt((await enrollmentOf(prospectId)).nextDueAt!, smtp);
     const [welcome] = to(email);
     const link = new URL((welcome!.headers.get('list') as { unsubscribe: { url: string } }).unsubscribe.url);
     await unsubscribeRequest('POST', `${link.pathname}${link.search}`, 'List-Unsubscribe=One-Click');
+    expect((await readProspect(prospectId)).json().consent).toMatchObject({ marketing: true });
+    expect(await enrollmentOf(prospectId)).toMatchObject({ status: 'exited', reason: 'unsubscribed' });
+
+    const marketing = signUnsubscribeToken(
+      { prospectId, emailHash: emailHash(email), category: 'marketing' },
+      'local-development-secret-change-me',
+    );
+    await unsubscribeRequest('POST', `/v1/unsubscribe?token=${marketing}`, 'List-Unsubscribe=One-Click');
     expect((await readProspect(prospectId)).json().consent).toMatchObject({
       marketing: false,
       withdrawnVia: 'unsubscribe',

@@ -174,6 +174,7 @@ describe('GET /v1/experience', () => {
         p90Seconds: expect.closeTo(S5400, 2),
       },
       conversion: { rate: 0.5, qualified: 2, converted: 1 }, // p1 and p4 qualified, p1 converted
+      onboarding: { skipped: 0, reasons: {} },
     });
     expect(byGrade.B).toEqual({
       group: 'B',
@@ -187,6 +188,7 @@ describe('GET /v1/experience', () => {
         p90Seconds: expect.closeTo(S1800, 2),
       },
       conversion: noConversion, // p2 became a customer without qualifying first
+      onboarding: { skipped: 0, reasons: {} },
     });
     expect(byGrade.C).toEqual({
       group: 'C',
@@ -196,6 +198,7 @@ describe('GET /v1/experience', () => {
       csat: { prospects: noCsat, customers: noCsat },
       firstResponse: noResponse,
       conversion: noConversion,
+      onboarding: { skipped: 0, reasons: {} },
     });
     expect(byGrade.D).toMatchObject({
       prospects: 1,
@@ -279,7 +282,17 @@ describe('GET /v1/experience', () => {
     );
     const bySequence = await groups('sequence');
     expect(bySequence['saas-midmarket-onboarding']!.expectations).toEqual([
-      { id: 'first-response', given: 3, met: 1, broken: 1, open: 1, decided: 2, metRate: 0.5 },
+      {
+        id: 'first-response',
+        given: 3,
+        met: 1,
+        broken: 1,
+        open: 1,
+        decided: 2,
+        metRate: 0.5,
+        nps: { met: { score: null, answers: 0 }, broken: { score: null, answers: 0 } },
+        summary: 'first-response: kept for 50% (1 of 2 decided); NPS no answers kept vs no answers broken',
+      },
     ]);
     expect(bySequence['default-onboarding']!.expectations).toEqual([]);
   });

@@ -81,7 +81,20 @@ describe('dispatchOnboarding', () => {
     expect(welcome?.subject).toBe('Welcome to Example, Cora');
     expect(welcome?.text).toContain('A specialist replies within 1 business day');
     const unsubscribe = welcome?.headers.get('list') as { unsubscribe: { url: string } };
-    expect(unsubscribe.unsubscribe.url).toMatch(/^http:\/\/localhost:3000\/v1\/unsubscribe\?token=v1\./);
+    // The welcome is a service message: its link unsubscribes from onboarding (transactional) emails only.
+    expect(unsubscribe.unsubscribe.url).toMatch(
+      /^http:\/\/localhost:3000\/v1\/unsubscribe\?token=v2\.[^.]+\.[^.]+\.transactional\./,
+    );
+    // The sequence's sender; replies reach its mailbox and the signed address that records them.
+    expect(welcome?.from?.text).toBe('"Maya at Example" <success@example.com>');
+    expect((welcome?.replyTo?.value ?? []).map((item) => item.address)).toEqual([
+      expect.stringMatching(/^reply\+1[a-f0-9]{52}@reply\.example\.com$/),
+      'success@example.com',
+    ]);
+    // The footer: why, the unsubscribe link, the sender's postal address, configured once.
+    expect(welcome?.text).toContain(`Unsubscribe from onboarding emails: ${unsubscribe.unsubscribe.url}`);
+    expect(welcome?.text).toContain('Example Inc., 2261 Market Street #4321, San Francisco, CA 94114, USA');
+    expect(welcome?.html).toContain('2261 Market Street #4321');
     expect(welcome?.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r$/m);
 
     // The same run again, or a run a minute later: nothing is sent twice.
@@ -117,14 +130,19 @@ describe('dispatchOnboarding', () => {
     await dispatchAt(tipsAt, smtp);
     const checkInAt = new Date((await enrollmentOf(prospectId)).nextDueAt!);
     await dispatchAt(checkInAt, smtp);
+    const npsAt = new Date((await enrollmentOf(prospectId)).nextDueAt!);
+    // A month in: one question, 30 days after the welcome give or take the send window.
+    expect((npsAt.getTime() - welcomeAt.getTime()) / DAY).toBeGreaterThanOrEqual(30);
+    await dispatchAt(npsAt, smtp);
     expect(to(email).map((message) => message.subject)).toEqual([
       'Welcome to Example, Cora',
       'Three tips for Acme',
       'How is it going, Cora?',
+      'A month with Example: one question',
     ]);
     const done = await enrollmentOf(prospectId);
     expect(done).toMatchObject({ status: 'completed', nextDueAt: null });
-    expect(done.steps.map((step) => step.status)).toEqual(['sent', 'sent', 'sent']);
+    expect(done.steps.map((step) => step.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
   });
 
   it('retries a 421 later with backoff, and sends the step once the server takes mail again', async () => {
@@ -352,14 +370,11 @@ describe('who is never mailed', () => {
     expect(await enrollmentOf(prospectId)).toMatchObject({ status: 'exited', reason: 'churn' });
   });
 
-  it('mails nobody without marketing consent, and records why', async () => {
+  it('sends transactional onboarding to a customer without marketing consent', async () => {
     const { prospectId, email } = await enrolledCustomer({ consent: '' });
     await dispatchAt((await enrollmentOf(prospectId)).nextDueAt!, smtp);
-    expect(to(email)).toHaveLength(0);
-    expect(await enrollmentOf(prospectId)).toMatchObject({
-      status: 'exited',
-      reason: 'no marketing consent on record',
-    });
+    expect(to(email).map((message) => message.subject)).toEqual(['Welcome to Example, Cora']);
+    expect(await enrollmentOf(prospectId)).toMatchObject({ status: 'active' });
   });
 });
 

@@ -122,7 +122,15 @@ describe('expectations a sequence gives: met or broken, once', () => {
     const from = new Date(Math.min(kept.welcomeAt.getTime(), ignored.welcomeAt.getTime()) - 86_400_000);
     const to = new Date(Math.max(kept.deadline.getTime(), ignored.deadline.getTime()) + 86_400_000);
     expect(await bySequence(from, to)).toEqual([
-      { id: 'first-response', given: 2, met: 1, broken: 1, open: 0, decided: 2, metRate: 0.5 },
+      expect.objectContaining({
+        id: 'first-response',
+        given: 2,
+        met: 1,
+        broken: 1,
+        open: 0,
+        decided: 2,
+        metRate: 0.5,
+      }),
     ]);
   });
 

@@ -39,8 +39,11 @@ export async function convert(
 
 export type OnboardingView = {
   decision: { sequenceId: string | null; reason: string; at: string } | null;
+  skipped: { code: string; reason: string; at: string; sequenceId: string | null } | null;
+  surveys: { sequenceId: string; stepId: string; kind: string; answer: number; comment: string | null }[];
   enrollments: {
     sequenceId: string;
+    start: { kind: string; detail: string };
     status: string;
     reason: string | null;
     nextDueAt: string | null;
@@ -63,9 +66,12 @@ export async function onboardingOf(prospectId: string): Promise<OnboardingView> 
   return response.json().onboarding;
 }
 
-export async function enrollmentOf(prospectId: string) {
-  const [enrollment] = (await onboardingOf(prospectId)).enrollments;
-  if (!enrollment) throw new Error(`${prospectId} has no enrollment`);
+/** The prospect's enrollment in `sequenceId`, else the one its conversion started. */
+export async function enrollmentOf(prospectId: string, sequenceId?: string) {
+  const enrollment = (await onboardingOf(prospectId)).enrollments.find((item) =>
+    sequenceId ? item.sequenceId === sequenceId : item.start.kind === 'conversion',
+  );
+  if (!enrollment) throw new Error(`${prospectId} has no enrollment${sequenceId ? ` in ${sequenceId}` : ''}`);
   return enrollment;
 }
 

@@ -12,6 +12,11 @@ import {
 import { configSchemas } from '../../configuration/config-schemas.js';
 import { experienceQuerySchema, MAX_REPORT_DAYS } from '../experience/report-schemas.js';
 import { conversionBodySchema, MAX_CONVERSION_BYTES } from '../onboarding/conversion-schemas.js';
+import {
+  MAX_SURVEY_BODY_BYTES,
+  surveyAnswerBodySchema,
+  surveyQuerySchema,
+} from '../onboarding/survey-schemas.js';
 import { unsubscribeQuerySchema } from '../onboarding/unsubscribe-schemas.js';
 import {
   activityBodySchema,
@@ -382,9 +387,9 @@ export function buildOpenApiDocument(serverUrl: string) {
         post: {
           operationId: 'unsubscribe',
           'x-function': 'unsubscribe',
-          summary: 'One-click unsubscribe (RFC 8058): suppresses the address and ends its sequences',
+          summary: "One-click unsubscribe (RFC 8058) from the email's category (transactional or marketing)",
           description:
-            'Body `List-Unsubscribe=One-Click` (as mail clients send it) or empty. No redirect, no cookie; the signed token is the only authority.',
+            'Body `List-Unsubscribe=One-Click` (as mail clients send it) or empty. Stops that category of mail to the address (a marketing unsubscribe also withdraws marketing consent) and ends the sequences with nothing else left to send; a link of before categories (`v1.`) stops every email. No redirect, no cookie; the signed token is the only authority.',
           requestBody: {
             required: false,
             content: {
@@ -397,6 +402,56 @@ export function buildOpenApiDocument(serverUrl: string) {
             '200': { description: 'HTML page: unsubscribed', content: { 'text/html': {} } },
             '400': { description: 'HTML page: the token is not valid', content: { 'text/html': {} } },
             '413': errorResponse('Body over 4 KB'),
+          },
+        },
+      },
+      '/v1/survey': {
+        parameters: queryParameters(surveyQuerySchema),
+        get: {
+          operationId: 'surveyAnswerPage',
+          'x-function': 'answerSurvey',
+          summary:
+            "The answer page of a survey link: the link's answer selected, a comment box; records nothing",
+          description:
+            'Mail scanners and previews follow links, so a GET never records. The token is signed and bound to the person, the survey sent (sequence and step) and its kind; it expires SURVEY_LINK_DAYS after the send.',
+          responses: {
+            '200': { description: 'HTML page with a form that POSTs', content: { 'text/html': {} } },
+            '400': {
+              description: 'HTML page: the token is not valid (malformed or forged)',
+              content: { 'text/html': {} },
+            },
+            '404': {
+              description: 'HTML page: no such survey was sent to this person',
+              content: { 'text/html': {} },
+            },
+            '410': { description: 'HTML page: the link has expired', content: { 'text/html': {} } },
+          },
+        },
+        post: {
+          operationId: 'answerSurvey',
+          'x-function': 'answerSurvey',
+          summary:
+            'Records the answer as a `survey` touchpoint, once per survey sent (again: replaced, counted once)',
+          description: `Body at most ${MAX_SURVEY_BODY_BYTES / 1024} KB, urlencoded (the answer page) or JSON. A second answer to the same survey replaces the answer and the comment; scores and the experience report count the survey once, with the last answer.`,
+          requestBody: {
+            required: false,
+            content: {
+              'application/x-www-form-urlencoded': { schema: toSchema(surveyAnswerBodySchema) },
+              'application/json': { schema: toSchema(surveyAnswerBodySchema) },
+            },
+          },
+          responses: {
+            '200': { description: 'HTML page: recorded (or replaced)', content: { 'text/html': {} } },
+            '400': {
+              description: 'HTML page: the token is not valid, or the answer is off the scale',
+              content: { 'text/html': {} },
+            },
+            '404': {
+              description: 'HTML page: no such survey was sent to this person',
+              content: { 'text/html': {} },
+            },
+            '410': { description: 'HTML page: the link has expired', content: { 'text/html': {} } },
+            '413': errorResponse(`Body over ${MAX_SURVEY_BODY_BYTES / 1024} KB`),
           },
         },
       },
