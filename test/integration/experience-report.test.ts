@@ -233,6 +233,7 @@ describe('GET /v1/experience', () => {
         p90Seconds: expect.closeTo(S5400, 2),
       },
       conversion: { rate: 0.5, qualified: 2, converted: 1 },
+      onboarding: { skipped: 0, reasons: {} },
       // 4 stored, 2 failed (missing and malformed email).
       friction: {
         ratio: 0.5,

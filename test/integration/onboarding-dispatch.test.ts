@@ -26,6 +26,7 @@ const outboxDir = vi.hoisted(() => {
   const dir = `outbox/test-${Math.random().toString(36).slice(2)}`;
   process.env.OUTBOX_DIR = dir;
   process.env.WEBHOOK_SECRETS = 'webhook-secret-current-0123456789';
+  process.env.REPLY_DOMAIN = 'reply.example.com';
   return dir;
 });
 

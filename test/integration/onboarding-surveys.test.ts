@@ -145,7 +145,7 @@ describe('surveys as steps', () => {
       expect.objectContaining({ kind: 'nps', answer: 9, comment: 'Great onboarding', revision: 1 }),
     ]);
     expect(prospect.scores[0].explanation).toContainEqual(
-      expect.objectContaining({ text: 'Would recommend us (NPS 9-10) (once this week, decayed: +10)' }),
+      expect.objectContaining({ text: 'Would recommend us (NPS 9-10) (once this week): +10' }),
     );
 
     // Replayed, then changed on the page: still one survey, with the latest answer and comment.
@@ -162,7 +162,7 @@ describe('surveys as steps', () => {
     ]);
     const lines = prospect.scores[0].explanation.map((line: { text: string }) => line.text);
     expect(lines.some((text: string) => text.startsWith('Would recommend us'))).toBe(false);
-    expect(lines).toContain('Unhappy with us (NPS 0-6) (once this week, decayed: -10)');
+    expect(lines).toContain('Unhappy with us (NPS 0-6) (once this week): -10');
     expect(lines.some((text: string) => text.startsWith('Answered NPS 3'))).toBe(true);
   });
 
