@@ -1,5 +1,5 @@
 import type { Touchpoint } from '../model/touchpoint.js';
-import type { SurveyResponse } from '../store/survey-responses.js';
+import type { SurveyResponse, SurveyScored } from '../store/survey-responses.js';
 
 /**
  * How the scorer counts a survey answer (a `survey` touchpoint, first given or changed): `counted` when the
@@ -11,14 +11,7 @@ export type SurveyCount =
   | {
       counted: false;
       replaces: Touchpoint | undefined;
-      scored: {
-        prospectId: string;
-        sequenceId: string;
-        stepId: string;
-        revision: number;
-        answer: number;
-        previousRevision: number | undefined;
-      };
+      scored: SurveyScored;
     };
 
 export function surveyCount(

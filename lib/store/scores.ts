@@ -35,7 +35,12 @@ import {
   type TableKey,
 } from './keys.js';
 import { profileFromItem } from './profiles.js';
-import { type SurveyResponse, surveyResponseFromItem, surveyScoredItem } from './survey-responses.js';
+import {
+  type SurveyResponse,
+  type SurveyScored,
+  surveyResponseFromItem,
+  surveyScoredItem,
+} from './survey-responses.js';
 import { touchpointItem } from './touchpoints.js';
 import { type NamedItem, transactWrite } from './transaction.js';
 
@@ -125,7 +130,7 @@ export type ScoreCommit = {
   /** Expectations the touchpoint kept: each conditional on still being open. */
   expectations: ExpectationDecision[];
   /** A survey answer counted (in place of the one counted before, if any): exactly once, with the scores. */
-  surveyScored?: Parameters<typeof surveyScoredItem>[0];
+  surveyScored?: SurveyScored;
   /** Sequences the touchpoint (or a qualification it caused) starts. */
   starts?: readonly EnrollmentStart[];
   now: Date;

@@ -127,18 +127,21 @@ export async function writeSurveyAnswer(input: {
   return 'conflict';
 }
 
-/**
- * For the scorer's transaction: the answer it counted for this survey, conditional on what it read (so a
- * replaced answer is taken out and the new one counted exactly once).
- */
-export function surveyScoredItem(input: {
+/** The answer the scorer counts for a survey, and the revision it counted before (undefined: none). */
+export type SurveyScored = {
   prospectId: string;
   sequenceId: string;
   stepId: string;
   revision: number;
   answer: number;
   previousRevision: number | undefined;
-}): NamedItem {
+};
+
+/**
+ * For the scorer's transaction: the answer it counted for this survey, conditional on what it read (so a
+ * replaced answer is taken out and the new one counted exactly once).
+ */
+export function surveyScoredItem(input: SurveyScored): NamedItem {
   return {
     name: 'survey-scored',
     item: {
