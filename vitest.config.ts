@@ -6,8 +6,9 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     setupFiles: ['test/support/setup.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Generous: the limits catch hangs, not slowness (a loaded 2-core machine runs these several times slower).
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
     pool: 'forks',
     // Two cores: more workers only contend for DynamoDB Local.
     maxWorkers: 2,

@@ -96,10 +96,11 @@ export async function startLocalStack(
   };
 
   await new Promise<void>((resolve, reject) => {
+    // About 5 s on an idle machine; CI neighbours and parallel test files can make it many times slower.
     const timer = setTimeout(() => {
       void stack.stop('SIGKILL');
       reject(new Error(`the local stack did not get ready in time:\n${output}`));
-    }, options.timeoutMs ?? 45_000);
+    }, options.timeoutMs ?? 150_000);
     const collect = (chunk: Buffer) => {
       output += chunk.toString();
       if (READY.test(output)) {
